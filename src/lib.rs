@@ -1,0 +1,8 @@
+//! article-ingest: clean scraped news articles, dedupe them by content hash,
+//! publish them downstream, over NATS JetStream.
+//!
+//! The pipeline reads top to bottom: [`source`] → [`clean`] → [`fingerprint`]
+//! → [`dedupe`] → [`sink`]. `clean` and `fingerprint` are pure; only the
+//! source, the dedupe store and the sink talk to NATS.
+
+pub mod clean;
