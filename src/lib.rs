@@ -5,4 +5,14 @@
 //! → [`dedupe`] → [`sink`]. `clean` and `fingerprint` are pure; only the
 //! source, the dedupe store and the sink talk to NATS.
 
+pub mod article;
 pub mod clean;
+pub mod config;
+pub mod dedupe;
+pub mod fingerprint;
+pub mod nats;
+pub mod payload;
+pub mod sink;
+pub mod source;
+pub mod stats;
+pub mod worker;

@@ -1,0 +1,152 @@
+//! The pure middle of the pipeline: decoded raw article → cleaned, identified
+//! output record.
+//!
+//! Contract: no I/O and no clock (the caller passes `cleaned_at`). The output
+//! record is the wire format of the clean subject, documented in README.md:
+//! carried-through fields first, then `id`, `url`, `source`, `title`, `text`,
+//! `lang`, `fetched_at`, `cleaned_at`, `stats`. Unknown fields never overwrite
+//! ours.
+
+use serde_json::{Map, Value};
+
+use crate::clean::{CleanInput, Cleaner};
+use crate::fingerprint::content_id;
+use crate::payload::{RawArticle, RejectReason};
+
+/// A cleaned article ready to publish.
+#[derive(Debug, Clone)]
+pub struct CleanArticle {
+    /// Content id: hex SHA-256 of the normalised title and body.
+    pub id: String,
+    /// Source name as given (the subject token is derived from it).
+    pub source: String,
+    pub url: Option<String>,
+    pub title: String,
+    pub lang: Option<String>,
+    pub chars_in: usize,
+    pub chars_out: usize,
+    /// The JSON record published on the clean subject.
+    pub record: Vec<u8>,
+}
+
+/// Cleans `raw`, computes its content id and renders the output record.
+pub fn process(
+    cleaner: &Cleaner,
+    raw: RawArticle,
+    cleaned_at: &str,
+) -> Result<CleanArticle, RejectReason> {
+    let chars_in = raw.text.chars().count();
+    let cleaned = cleaner.clean(&CleanInput {
+        text: &raw.text,
+        title: raw.title.as_deref(),
+        source: Some(&raw.source),
+        url: raw.url.as_deref(),
+    });
+    let body = cleaned.body();
+    if body.trim().is_empty() {
+        return Err(RejectReason::NothingLeft { chars_in });
+    }
+    let title = cleaned.title.clone().unwrap_or_default();
+    let id = content_id(&title, &body);
+    let chars_out = title.chars().count() + body.chars().count();
+    let lang = raw.lang.clone().or(cleaned.lang.clone());
+
+    let mut record = raw.extra;
+    for ours in [
+        "id",
+        "url",
+        "source",
+        "title",
+        "text",
+        "lang",
+        "fetched_at",
+        "cleaned_at",
+        "stats",
+    ] {
+        record.remove(ours);
+    }
+    record.insert("id".into(), Value::from(id.clone()));
+    record.insert(
+        "url".into(),
+        raw.url.clone().map_or(Value::Null, Value::from),
+    );
+    record.insert("source".into(), Value::from(raw.source.clone()));
+    record.insert("title".into(), Value::from(title.clone()));
+    record.insert("text".into(), Value::from(body));
+    if let Some(lang) = &lang {
+        record.insert("lang".into(), Value::from(lang.clone()));
+    }
+    record.insert("fetched_at".into(), raw.fetched_at.unwrap_or(Value::Null));
+    record.insert("cleaned_at".into(), Value::from(cleaned_at));
+    let mut stats = Map::new();
+    stats.insert("chars_in".into(), Value::from(chars_in));
+    stats.insert("chars_out".into(), Value::from(chars_out));
+    stats.insert("segments_in".into(), Value::from(cleaned.segments_in));
+    stats.insert(
+        "segments_removed".into(),
+        Value::from(cleaned.segments_removed),
+    );
+    record.insert("stats".into(), Value::Object(stats));
+    // Serialising a Map of Values cannot fail: keys are strings, numbers finite.
+    let record = serde_json::to_vec(&Value::Object(record)).unwrap_or_default();
+
+    Ok(CleanArticle {
+        id,
+        source: raw.source,
+        url: raw.url,
+        title,
+        lang,
+        chars_in,
+        chars_out,
+        record,
+    })
+}
+
+/// RFC 3339 UTC timestamp with millisecond precision, for `cleaned_at`.
+pub fn now_rfc3339() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    now.format(&format)
+        .unwrap_or_else(|_| now.unix_timestamp().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payload::decode;
+
+    #[test]
+    fn record_has_the_wire_fields_and_carries_extras() {
+        let raw = decode(
+            br#"{"text":"A title\n\nFirst paragraph of the story.\n\nSecond paragraph.","url":"https://e.x/a","source":"ex","fetched_at":1718784000,"section":"world","id":"spoof"}"#,
+            "ex",
+            1 << 20,
+        )
+        .unwrap();
+        let out = process(&Cleaner::builtin(), raw, "2024-06-19T10:00:00.000Z").unwrap();
+        let v: Value = serde_json::from_slice(&out.record).unwrap();
+        assert_eq!(v["id"], Value::from(out.id.clone()));
+        assert_eq!(out.id.len(), 64);
+        assert_eq!(v["section"], "world");
+        assert_eq!(v["url"], "https://e.x/a");
+        assert_eq!(v["source"], "ex");
+        assert_eq!(v["fetched_at"], 1718784000);
+        assert_eq!(v["cleaned_at"], "2024-06-19T10:00:00.000Z");
+        assert!(!v["text"].as_str().unwrap().is_empty());
+        assert!(v["stats"]["chars_in"].as_u64().unwrap() > 0);
+        assert!(v["stats"]["chars_out"].as_u64().unwrap() > 0);
+        assert_eq!(
+            out.id,
+            content_id(v["title"].as_str().unwrap(), v["text"].as_str().unwrap())
+        );
+    }
+
+    #[test]
+    fn timestamp_shape() {
+        let ts = now_rfc3339();
+        assert_eq!(ts.len(), 24, "{ts}");
+        assert!(ts.ends_with('Z') && ts.as_bytes()[10] == b'T');
+    }
+}
