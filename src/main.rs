@@ -1,1 +1,281 @@
-fn main() {}
+//! The `article-ingest` command: a thin layer over the library.
+
+use std::io::{BufRead, IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+use article_ingest::article;
+use article_ingest::clean::Cleaner;
+use article_ingest::config::{LogFormat, Settings};
+use article_ingest::{demo, feed, payload, stats::Stats, telemetry, worker};
+
+#[derive(Parser)]
+#[command(
+    name = "article-ingest",
+    version,
+    about = "Clean scraped news articles, drop duplicates, publish them: a NATS JetStream worker",
+    after_help = "Examples:\n  article-ingest demo\n  article-ingest run --nats-url nats://127.0.0.1:4222\n  article-ingest clean page.txt\n  article-ingest feed --nats-url nats://127.0.0.1:4222 scraped/"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the worker: pull raw articles, clean, dedupe, publish, until SIGTERM/SIGINT.
+    #[command(
+        after_help = "Example:\n  NATS_URL=nats://nats:4222 article-ingest run --config /etc/article-ingest.toml"
+    )]
+    Run {
+        /// TOML file overriding config/default.toml (environment variables override both).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// NATS server URL(s); overrides NATS_URL and the config.
+        #[arg(long, value_name = "URL")]
+        nats_url: Option<String>,
+        /// Serve /metrics, /healthz and /readyz on this address (e.g. 127.0.0.1:9090).
+        #[arg(long, value_name = "ADDR")]
+        metrics_addr: Option<String>,
+        /// Log format: text or json; overrides log.format.
+        #[arg(long, value_name = "FORMAT")]
+        log_format: Option<String>,
+    },
+    /// Clean files offline and print the result (no NATS needed).
+    #[command(
+        after_help = "A file is scraped text, a JSON payload, or JSONL (one payload per line); stdin when no file is given.\nExamples:\n  article-ingest clean page.txt\n  article-ingest clean --json payloads.jsonl > clean.jsonl"
+    )]
+    Clean {
+        /// Print one JSON line per input: the output record, or {\"error\": ...}.
+        #[arg(long)]
+        json: bool,
+        /// Directory of rule files instead of the built-in rules.
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
+        files: Vec<PathBuf>,
+    },
+    /// Publish text, .json or .jsonl files (directories walked) as raw articles.
+    #[command(
+        after_help = "Example:\n  article-ingest feed --nats-url nats://127.0.0.1:4222 tests/fixtures/seeds/"
+    )]
+    Feed {
+        #[arg(long, value_name = "URL")]
+        nats_url: Option<String>,
+        /// Publish everything to this subject instead of <raw_prefix>.<source>.
+        #[arg(long, value_name = "SUBJECT")]
+        subject: Option<String>,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Start a private nats-server and a worker, feed the sample articles and show the results.
+    #[command(
+        after_help = "Needs nats-server: scripts/install-nats-server puts it in .tools/ (or set NATS_SERVER_BIN)."
+    )]
+    Demo,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn dispatch(command: Command) -> Result<ExitCode> {
+    match command {
+        Command::Run {
+            config,
+            nats_url,
+            metrics_addr,
+            log_format,
+        } => {
+            let mut settings = Settings::load(config.as_deref())?;
+            if let Some(url) = nats_url {
+                settings.nats.url = url;
+            }
+            if let Some(addr) = metrics_addr {
+                settings.metrics.addr = addr;
+            }
+            if let Some(format) = log_format {
+                settings.log.format = match format.as_str() {
+                    "json" => LogFormat::Json,
+                    "text" => LogFormat::Text,
+                    other => anyhow::bail!("--log-format {other:?}: use text or json"),
+                };
+            }
+            telemetry::init(settings.log.format, &settings.log.level);
+            runtime()?.block_on(run_worker(settings))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Clean { json, rules, files } => clean_files(json, rules, files),
+        Command::Feed {
+            nats_url,
+            subject,
+            config,
+            paths,
+        } => {
+            let mut settings = Settings::load(config.as_deref())?;
+            if let Some(url) = nats_url {
+                settings.nats.url = url;
+            }
+            telemetry::init(LogFormat::Text, "warn");
+            runtime()?.block_on(feed_paths(settings, subject, paths))
+        }
+        Command::Demo => {
+            telemetry::init(LogFormat::Text, "warn");
+            runtime()?.block_on(demo::run(&mut std::io::stdout()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+async fn run_worker(settings: Settings) -> Result<()> {
+    let stats = Arc::new(Stats::default());
+    if !settings.metrics.addr.is_empty() {
+        article_ingest::metrics::serve(&settings.metrics.addr, stats.clone()).await?;
+    }
+    worker::run(settings, stats, shutdown_signal()).await
+}
+
+/// Resolves on the first SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!(signal = "SIGINT", "shutdown requested"),
+        _ = term => tracing::info!(signal = "SIGTERM", "shutdown requested"),
+    }
+}
+
+async fn feed_paths(
+    settings: Settings,
+    subject: Option<String>,
+    paths: Vec<PathBuf>,
+) -> Result<ExitCode> {
+    let files = feed::collect_files(&paths)?;
+    let mut outgoing = Vec::new();
+    for file in &files {
+        outgoing.extend(feed::payloads_of(
+            file,
+            &settings.streams.raw_prefix,
+            subject.as_deref(),
+        )?);
+    }
+    let client = article_ingest::nats::connect(&settings).await?;
+    let js = article_ingest::nats::jetstream(client.clone(), &settings);
+    let bar = (outgoing.len() >= 200 && std::io::stderr().is_terminal())
+        .then(|| indicatif::ProgressBar::new(outgoing.len() as u64));
+    let total = outgoing.len();
+    let (published, failed) = feed::publish_all(&js, outgoing, bar.as_ref()).await?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    println!(
+        "fed {published} of {total} payloads from {} files ({failed} failed)",
+        files.len()
+    );
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn clean_files(json: bool, rules: Option<PathBuf>, files: Vec<PathBuf>) -> Result<ExitCode> {
+    let cleaner = match &rules {
+        Some(dir) => Cleaner::from_dir(dir)
+            .with_context(|| format!("cannot load cleaning rules from {}", dir.display()))?,
+        None => Cleaner::builtin(),
+    };
+    let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
+    if files.is_empty() {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .context("cannot read stdin")?;
+        inputs.push(("stdin".into(), buf));
+    } else {
+        for file in feed::collect_files(&files)? {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let is_jsonl = file
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("jsonl"));
+            let name = file.display().to_string();
+            if is_jsonl {
+                for line in bytes.lines() {
+                    let line = line.with_context(|| format!("cannot read {name}"))?;
+                    if !line.trim().is_empty() {
+                        inputs.push((name.clone(), line.into_bytes()));
+                    }
+                }
+            } else {
+                inputs.push((name, bytes));
+            }
+        }
+    }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut rejected = 0;
+    for (name, bytes) in inputs {
+        let result = payload::decode(&bytes, "unknown", usize::MAX)
+            .and_then(|raw| article::process(&cleaner, raw, &article::now_rfc3339()));
+        match (result, json) {
+            (Ok(clean), true) => {
+                out.write_all(&clean.record)?;
+                writeln!(out)?;
+            }
+            (Ok(clean), false) => {
+                let record: serde_json::Value = serde_json::from_slice(&clean.record)?;
+                writeln!(out, "{}\n", clean.title)?;
+                writeln!(out, "{}", record["text"].as_str().unwrap_or_default())?;
+            }
+            (Err(reason), true) => {
+                rejected += 1;
+                let line = serde_json::json!({"error": reason.to_string(), "reason": reason.code(), "input": name});
+                writeln!(out, "{line}")?;
+            }
+            (Err(reason), false) => {
+                rejected += 1;
+                eprintln!("{name}: rejected: {reason}");
+            }
+        }
+    }
+    out.flush()?;
+    Ok(if rejected == 0 || json {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
