@@ -44,6 +44,9 @@ enum Command {
         /// Log format: text or json; overrides log.format.
         #[arg(long, value_name = "FORMAT")]
         log_format: Option<String>,
+        /// Benchmark ceiling: make the same NATS calls but do no cleaning.
+        #[arg(long, hide = true)]
+        passthrough: bool,
     },
     /// Clean files offline and print the result (no NATS needed).
     #[command(
@@ -98,6 +101,7 @@ fn dispatch(command: Command) -> Result<ExitCode> {
             nats_url,
             metrics_addr,
             log_format,
+            passthrough,
         } => {
             let mut settings = Settings::load(config.as_deref())?;
             if let Some(url) = nats_url {
@@ -114,7 +118,7 @@ fn dispatch(command: Command) -> Result<ExitCode> {
                 };
             }
             telemetry::init(settings.log.format, &settings.log.level);
-            runtime()?.block_on(run_worker(settings))?;
+            runtime()?.block_on(run_worker(settings, passthrough))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Clean { json, rules, files } => clean_files(json, rules, files),
@@ -146,10 +150,20 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-async fn run_worker(settings: Settings) -> Result<()> {
+async fn run_worker(settings: Settings, passthrough: bool) -> Result<()> {
     let stats = Arc::new(Stats::default());
     if !settings.metrics.addr.is_empty() {
         article_ingest::metrics::serve(&settings.metrics.addr, stats.clone()).await?;
+    }
+    if passthrough {
+        tracing::warn!("passthrough mode: articles are NOT cleaned (benchmark ceiling)");
+        return worker::run_with(
+            settings,
+            worker::Transform::Passthrough,
+            stats,
+            shutdown_signal(),
+        )
+        .await;
     }
     worker::run(settings, stats, shutdown_signal()).await
 }

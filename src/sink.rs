@@ -42,7 +42,7 @@ impl Sink {
     }
 
     /// Publishes a clean article on `<clean_prefix>.<source>`.
-    pub async fn publish_clean(&self, article: &CleanArticle) -> Result<()> {
+    pub async fn publish_clean(&self, article: &CleanArticle, origin: &Origin<'_>) -> Result<()> {
         let subject = format!(
             "{}.{}",
             self.streams.clean_prefix,
@@ -50,7 +50,8 @@ impl Sink {
         );
         let mut headers = HeaderMap::new();
         headers.insert(NATS_MESSAGE_ID, article.id.as_str());
-        self.publish(subject, headers, Bytes::from(article.record.clone()))
+        headers.insert(HEADER_RAW_SEQUENCE, origin.sequence.to_string().as_str());
+        self.publish(subject, headers, article.record.clone())
             .await
             .with_context(|| format!("cannot publish clean article {}", article.id))
     }

@@ -14,6 +14,12 @@ use crate::payload::RejectReason;
 const TIME_BUCKETS: [f64; 12] = [
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.0,
 ];
+/// Upper bounds (seconds) of the publish-to-output latency histogram: fine
+/// enough for the benchmark's percentiles.
+const LATENCY_BUCKETS: [f64; 24] = [
+    0.0005, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05,
+    0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0, 10.0,
+];
 /// Upper bounds (bytes) of the payload size histogram.
 const SIZE_BUCKETS: [f64; 8] = [
     1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0, 4194304.0, 16777216.0,
@@ -43,6 +49,23 @@ impl<const N: usize> Histogram<N> {
         }
         self.count.fetch_add(1, Relaxed);
         self.sum_micro.fetch_add((value * 1e6) as u64, Relaxed);
+    }
+
+    /// Upper bound of the bucket holding quantile `q` (0..1), if any samples.
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        let total = self.count.load(Relaxed);
+        if total == 0 {
+            return None;
+        }
+        let rank = (q * total as f64).ceil().max(1.0) as u64;
+        let mut cumulative = 0;
+        for (bound, count) in self.bounds.iter().zip(&self.counts) {
+            cumulative += count.load(Relaxed);
+            if cumulative >= rank {
+                return Some(*bound);
+            }
+        }
+        Some(f64::INFINITY)
     }
 
     fn render(&self, out: &mut String, name: &str, help: &str) {
@@ -76,6 +99,8 @@ pub struct Stats {
     pub consumer_pending: AtomicU64,
     pub ready: AtomicBool,
     pub processing_seconds: Histogram<12>,
+    /// Time from the raw message being stored to its verdict being stored.
+    pub end_to_end_seconds: Histogram<24>,
     pub payload_bytes: Histogram<8>,
 }
 
@@ -105,6 +130,7 @@ impl Default for Stats {
             consumer_pending: AtomicU64::new(0),
             ready: AtomicBool::new(false),
             processing_seconds: Histogram::new(TIME_BUCKETS),
+            end_to_end_seconds: Histogram::new(LATENCY_BUCKETS),
             payload_bytes: Histogram::new(SIZE_BUCKETS),
         }
     }
@@ -206,6 +232,11 @@ impl Stats {
             "article_ingest_processing_seconds",
             "Time from receiving a raw message to acking it.",
         );
+        self.end_to_end_seconds.render(
+            &mut out,
+            "article_ingest_end_to_end_seconds",
+            "Time from a raw message being stored to its verdict being stored.",
+        );
         self.payload_bytes.render(
             &mut out,
             "article_ingest_payload_bytes",
@@ -244,6 +275,20 @@ mod tests {
         assert!(text.contains("article_ingest_processing_seconds_bucket{le=\"0.0005\"} 1\n"));
         assert!(text.contains("article_ingest_processing_seconds_bucket{le=\"+Inf\"} 2\n"));
         assert!(text.contains("article_ingest_processing_seconds_count 2\n"));
+    }
+
+    #[test]
+    fn quantiles_from_buckets() {
+        let stats = Stats::default();
+        assert_eq!(stats.end_to_end_seconds.quantile(0.5), None);
+        for _ in 0..98 {
+            stats.end_to_end_seconds.observe(0.0012);
+        }
+        stats.end_to_end_seconds.observe(0.2);
+        stats.end_to_end_seconds.observe(20.0);
+        assert_eq!(stats.end_to_end_seconds.quantile(0.5), Some(0.0015));
+        assert_eq!(stats.end_to_end_seconds.quantile(0.99), Some(0.2));
+        assert_eq!(stats.end_to_end_seconds.quantile(1.0), Some(f64::INFINITY));
     }
 
     #[test]

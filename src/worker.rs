@@ -36,9 +36,20 @@ pub enum Verdict {
     Rejected { reason: &'static str },
 }
 
+/// What the worker does between decoding and dedupe.
+#[derive(Clone)]
+pub enum Transform {
+    /// The real thing: clean, then fingerprint the cleaned text.
+    Clean(Cleaner),
+    /// No cleaning: the id is the SHA-256 of the raw payload and the payload
+    /// is published as it came. Same NATS calls as `Clean`: the benchmark's
+    /// ceiling.
+    Passthrough,
+}
+
 /// Shared, immutable parts of a running worker.
 struct Pipeline {
-    cleaner: Cleaner,
+    transform: Transform,
     dedupe: DedupeStore,
     sink: Sink,
     stats: Arc<Stats>,
@@ -59,6 +70,16 @@ pub async fn run(
             .with_context(|| format!("cannot load cleaning rules from {}", dir.display()))?,
         None => Cleaner::builtin(),
     };
+    run_with(settings, Transform::Clean(cleaner), stats, shutdown).await
+}
+
+/// [`run`] with an explicit transform (the benchmark's passthrough).
+pub async fn run_with(
+    settings: Settings,
+    transform: Transform,
+    stats: Arc<Stats>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<()> {
     let client = crate::nats::connect(&settings).await?;
     let js = crate::nats::jetstream(client.clone(), &settings);
     let topology = crate::nats::ensure_topology(&js, &settings).await?;
@@ -72,7 +93,7 @@ pub async fn run(
     );
 
     let pipeline = Arc::new(Pipeline {
-        cleaner,
+        transform,
         dedupe: DedupeStore::new(
             topology.bucket,
             settings.dedupe.cache_entries,
@@ -90,6 +111,7 @@ pub async fn run(
         source.consumer().clone(),
         settings.worker.summary_interval_secs,
     );
+    let readiness = spawn_readiness(stats.clone(), client.clone());
 
     let max_in_flight = settings.worker.max_in_flight;
     let permits = Arc::new(Semaphore::new(max_in_flight));
@@ -127,6 +149,7 @@ pub async fn run(
         );
     }
     summary.abort();
+    readiness.abort();
     stats.ready.store(false, Relaxed);
     // Acks are fire-and-forget publishes: make sure they left before exiting.
     if tokio::time::timeout(Duration::from_secs(5), client.flush())
@@ -150,8 +173,8 @@ pub async fn run(
 impl Pipeline {
     async fn handle(&self, message: jetstream::Message) {
         let started = Instant::now();
-        let (sequence, delivered) = match message.info() {
-            Ok(info) => (info.stream_sequence, info.delivered),
+        let (sequence, delivered, published_at) = match message.info() {
+            Ok(info) => (info.stream_sequence, info.delivered, info.published),
             Err(e) => {
                 // Not a JetStream delivery: nothing to ack or redeliver.
                 tracing::warn!(error = %e, subject = %message.subject, "message without JetStream metadata ignored");
@@ -209,6 +232,10 @@ impl Pipeline {
         stats
             .processing_seconds
             .observe(started.elapsed().as_secs_f64());
+        let since_publish = time::OffsetDateTime::now_utc() - published_at;
+        stats
+            .end_to_end_seconds
+            .observe(since_publish.as_seconds_f64().max(0.0));
     }
 
     async fn process(&self, message: &jetstream::Message, origin: &Origin<'_>) -> Result<Verdict> {
@@ -218,9 +245,14 @@ impl Pipeline {
             Err(reason) => return self.reject(origin, subject_source, reason, message).await,
         };
         let source = raw.source.clone();
-        let article = match article::process(&self.cleaner, raw, &article::now_rfc3339()) {
-            Ok(article) => article,
-            Err(reason) => return self.reject(origin, &source, reason, message).await,
+        let article = match &self.transform {
+            Transform::Clean(cleaner) => {
+                match article::process(cleaner, raw, &article::now_rfc3339()) {
+                    Ok(article) => article,
+                    Err(reason) => return self.reject(origin, &source, reason, message).await,
+                }
+            }
+            Transform::Passthrough => article::passthrough(raw, &message.payload),
         };
         let claimant = Claimant {
             stream: origin.stream.to_string(),
@@ -228,7 +260,7 @@ impl Pipeline {
         };
         match self.dedupe.claim(&article.id, &claimant).await? {
             Claim::New | Claim::Redelivered => {
-                self.sink.publish_clean(&article).await?;
+                self.sink.publish_clean(&article, origin).await?;
                 Ok(Verdict::Published { id: article.id })
             }
             Claim::Duplicate { first } => {
@@ -300,6 +332,17 @@ fn spawn_summary(
             );
             before = now;
             last = Instant::now();
+        }
+    })
+}
+
+/// Keeps the ready flag in step with the connection, for `/readyz`.
+fn spawn_readiness(stats: Arc<Stats>, client: async_nats::Client) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let connected = client.connection_state() == async_nats::connection::State::Connected;
+            stats.ready.store(connected, Relaxed);
+            tokio::time::sleep(Duration::from_millis(500)).await;
         }
     })
 }

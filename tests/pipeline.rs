@@ -155,8 +155,13 @@ async fn redelivered_message_with_its_own_claim_is_published_exactly_once() {
         .unwrap();
     let raw = decode(&b, "news", usize::MAX).unwrap();
     let b_clean = article::process(&Cleaner::builtin(), raw, "t").unwrap();
+    let origin = article_ingest::sink::Origin {
+        subject: "articles.raw.news",
+        stream: "ARTICLES_RAW",
+        sequence: b_seq,
+    };
     article_ingest::sink::Sink::new(js.clone(), settings.streams.clone())
-        .publish_clean(&b_clean)
+        .publish_clean(&b_clean, &origin)
         .await
         .unwrap();
     // Article C: a different message that is a copy of A, claimed by A already.
