@@ -6,6 +6,7 @@
 //! source, the dedupe store and the sink talk to NATS.
 
 pub mod article;
+pub mod bench;
 pub mod clean;
 pub mod config;
 pub mod dedupe;

@@ -76,6 +76,33 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Benchmark the worker end to end against the NATS ceiling (private nats-server).
+    #[command(
+        after_help = "Examples:\n  article-ingest bench                      # 50,000 articles, 3 runs per case\n  article-ingest bench --articles 300 --runs 1\n  article-ingest bench --soak --articles 1000000"
+    )]
+    Bench {
+        /// Raw articles per run.
+        #[arg(long, default_value_t = 50_000)]
+        articles: usize,
+        /// Runs per case; the median is reported.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Share of re-sent copies in the duplicates case.
+        #[arg(long, default_value_t = 0.3)]
+        duplicate_share: f64,
+        /// JSONL with `scraped_text` fields for article bodies (default: the eval set if present).
+        #[arg(long, value_name = "FILE")]
+        corpus: Option<PathBuf>,
+        /// Only cases whose name starts with this (repeatable): ceiling, worker.
+        #[arg(long)]
+        only: Vec<String>,
+        /// Also write the report to this file.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Soak mode: one worker, feed and drain concurrently, sample RSS over time.
+        #[arg(long)]
+        soak: bool,
+    },
     /// Start a private nats-server and a worker, feed the sample articles and show the results.
     #[command(
         after_help = "Needs nats-server: scripts/install-nats-server puts it in .tools/ (or set NATS_SERVER_BIN)."
@@ -134,6 +161,41 @@ fn dispatch(command: Command) -> Result<ExitCode> {
             }
             telemetry::init(LogFormat::Text, "warn");
             runtime()?.block_on(feed_paths(settings, subject, paths))
+        }
+        Command::Bench {
+            articles,
+            runs,
+            duplicate_share,
+            corpus,
+            only,
+            output,
+            soak,
+        } => {
+            telemetry::init(LogFormat::Text, "warn");
+            let corpus = corpus.or_else(|| {
+                let default = PathBuf::from("../shared/eval-data/dev.jsonl");
+                default.is_file().then_some(default)
+            });
+            let options = article_ingest::bench::BenchOptions {
+                articles,
+                runs,
+                duplicate_share,
+                corpus,
+                only,
+            };
+            let mut report = Vec::new();
+            let rt = runtime()?;
+            if soak {
+                rt.block_on(article_ingest::bench::soak(&options, &mut report))?;
+            } else {
+                rt.block_on(article_ingest::bench::run(&options, &mut report))?;
+            }
+            std::io::stdout().write_all(&report)?;
+            if let Some(path) = output {
+                std::fs::write(&path, &report)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Demo => {
             telemetry::init(LogFormat::Text, "warn");
