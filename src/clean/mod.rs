@@ -1,10 +1,62 @@
 //! Cleaning: scraped page text in, article title and body paragraphs out.
 //!
 //! Contract: pure and synchronous. No I/O, no clock, no global state; the same
-//! input and the same rules always give the same output. Memory is bounded by
-//! the input size.
+//! input and the same rules always give the same output. Never panics on any
+//! input; memory and time are bounded by (and roughly linear in) the input
+//! size, which is itself capped at [`MAX_INPUT_BYTES`]. Text is only sliced at
+//! character boundaries. `Cleaner` is `Send + Sync + Clone` (rules are
+//! compiled once and shared behind an `Arc`).
 //!
-//! (Placeholder implementation: splits on blank lines. The real cleaner replaces it.)
+//! Pipeline (each stage can be switched off with [`CleanOptions`] for ablations):
+//! 1. lines: CR/LF normalised, whitespace collapsed, empty lines dropped;
+//! 2. title: the given title when sane, else the first heading-like line that
+//!    shares its words with the page's long paragraphs ([`title`]);
+//! 3. segments: lines; flattened one-line pages are split into sentences and
+//!    inline furniture is cut out ([`segment`]);
+//! 4. per-block features and a jusText-like class (good / near-good / short /
+//!    bad) from length and stop-word density;
+//! 5. rule families from `config/rules/*.toml` (calls to action, cookies, ads,
+//!    share/follow, newsletters, related lists, copyright, comments, credits,
+//!    timestamps, bylines, menus) drop whole blocks;
+//! 6. learned boilerplate (optional [`learned::BoilerplateModel`]);
+//! 7. repetition: title copies, duplicated blocks (the copy that sits among
+//!    unique content is kept), doubled captions, teaser fragments;
+//! 8. main region: the maximum-scoring contiguous run of blocks;
+//! 9. context: near-good and short blocks kept or dropped by their neighbours;
+//! 10. paragraphs: kept blocks, consecutive sentences of one line re-joined.
+
+pub mod eval;
+pub mod learned;
+mod rules;
+mod segment;
+mod text;
+mod title;
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use rules::CompiledRules;
+use segment::{PreDrop, SegmentConfig};
+use text::{collapse_ws, ends_with_terminal, host_of, norm_hash, truncate_at_char, words};
+
+pub use learned::{BoilerplateModel, LearnedConfig};
+
+/// Inputs longer than this are truncated (at a char boundary) before cleaning.
+pub const MAX_INPUT_BYTES: usize = 4 << 20;
+/// At most this many lines are considered.
+const MAX_LINES: usize = 50_000;
+/// Blocks shorter than this (in chars) are "short": decided by their neighbours.
+const SHORT_CHARS: usize = 50;
+/// Good blocks are at least this long...
+const GOOD_MIN_CHARS: usize = 140;
+/// ... and at least this dense in stop words (share of words).
+const STOP_HIGH: f32 = 0.30;
+/// Near-good: at least this dense.
+const STOP_LOW: f32 = 0.22;
+/// At most this many teaser-fragment candidates are checked per page (each costs a scan).
+const MAX_FRAGMENT_CHECKS: usize = 32;
+/// Bytes of body given to the language detector.
+const LANG_SAMPLE_BYTES: usize = 600;
 
 /// What the cleaner is given about one article.
 #[derive(Debug, Clone, Copy, Default)]
@@ -38,40 +90,705 @@ impl Cleaned {
     }
 }
 
-/// A configured cleaner. Cheap to share between threads (`Send + Sync`).
-#[derive(Debug, Clone, Default)]
-pub struct Cleaner {}
+/// One segment of a page and what the cleaner decided about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentVerdict {
+    pub text: String,
+    /// good / neargood / short / bad (length and stop-word density).
+    pub class: String,
+    /// Why it was dropped (`rule:cta`, `inline:ads`, `duplicate`, `outsideregion`, ...), None if kept.
+    pub dropped: Option<String>,
+}
+
+/// The cleaner's verdict on every segment of a page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explained {
+    pub title: Option<String>,
+    pub segments: Vec<SegmentVerdict>,
+}
+
+impl Explained {
+    /// The verdict of the first segment containing `needle`.
+    pub fn find(&self, needle: &str) -> Option<&SegmentVerdict> {
+        self.segments.iter().find(|s| s.text.contains(needle))
+    }
+}
+
+/// Stage switches, for ablation studies (all on by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CleanOptions {
+    /// Whole-block and inline rule families from the rule files.
+    pub rules: bool,
+    /// Split flattened one-line pages into sentences.
+    pub sentence_split: bool,
+    /// Stop-word density features (else length and punctuation only).
+    pub stopwords: bool,
+    /// Title detection and removal of title copies from the body.
+    pub title: bool,
+    /// Duplicate blocks, doubled captions and teaser fragments.
+    pub dedupe: bool,
+    /// Keep only the main contiguous region.
+    pub region: bool,
+    /// Decide near-good and short blocks from their neighbours (else keep them).
+    pub context: bool,
+}
+
+impl Default for CleanOptions {
+    fn default() -> Self {
+        CleanOptions {
+            rules: true,
+            sentence_split: true,
+            stopwords: true,
+            title: true,
+            dedupe: true,
+            region: true,
+            context: true,
+        }
+    }
+}
+
+/// A configured cleaner. Cheap to clone and share between threads (`Send + Sync`).
+#[derive(Debug, Clone)]
+pub struct Cleaner {
+    rules: Arc<CompiledRules>,
+    options: CleanOptions,
+}
+
+impl Default for Cleaner {
+    fn default() -> Self {
+        Cleaner::builtin()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Good,
+    NearGood,
+    Short,
+    Bad,
+}
+
+/// Why a block was dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dropped {
+    /// Cut out of a flattened line by an inline rule (family index).
+    Inline(usize),
+    /// Matched a whole-block rule (family index).
+    Rule(usize),
+    Title,
+    Learned,
+    Duplicate,
+    DoubledCaption,
+    Fragment,
+    OutsideRegion,
+    /// Resolved as boilerplate from its class and neighbours.
+    Context,
+}
+
+impl Dropped {
+    /// Drops that are evidence of page furniture (they separate content regions).
+    fn is_furniture(self) -> bool {
+        matches!(
+            self,
+            Dropped::Inline(_) | Dropped::Rule(_) | Dropped::Learned
+        )
+    }
+}
+
+#[derive(Debug)]
+struct Block<'a> {
+    text: Cow<'a, str>,
+    line: usize,
+    sentence: bool,
+    chars: usize,
+    class: Class,
+    hash: u64,
+    dropped: Option<Dropped>,
+    /// Member of a group of repeated blocks.
+    repeated: bool,
+}
 
 impl Cleaner {
     /// The cleaner with the rules shipped in `config/rules/` compiled in.
     pub fn builtin() -> Self {
-        Cleaner {}
+        // The built-in rule files are part of the binary and compiled by the unit
+        // tests, so this cannot fail at run time for a tested build.
+        let rules = CompiledRules::builtin().expect("built-in rules in config/rules/ are valid");
+        Cleaner {
+            rules: Arc::new(rules),
+            options: CleanOptions::default(),
+        }
     }
 
-    /// Loads rule files from a directory (same format as `config/rules/`).
-    pub fn from_dir(_dir: &std::path::Path) -> anyhow::Result<Self> {
-        Ok(Cleaner {})
+    /// Loads rule files from a directory (same format as `config/rules/`): every
+    /// `*.toml` file in it is read and merged.
+    pub fn from_dir(dir: &std::path::Path) -> anyhow::Result<Self> {
+        Ok(Cleaner {
+            rules: Arc::new(CompiledRules::from_dir(dir)?),
+            options: CleanOptions::default(),
+        })
+    }
+
+    /// The same rules with other stage switches (for ablations).
+    pub fn with_options(&self, options: CleanOptions) -> Self {
+        Cleaner {
+            rules: Arc::clone(&self.rules),
+            options,
+        }
+    }
+
+    pub fn options(&self) -> CleanOptions {
+        self.options
     }
 
     pub fn clean(&self, input: &CleanInput<'_>) -> Cleaned {
-        let mut paragraphs: Vec<String> = input
-            .text
-            .split("\n\n")
-            .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
-            .filter(|p| !p.is_empty())
+        self.clean_with(input, None)
+    }
+
+    /// Normalised hashes of the article's blocks, as the cleaner segments it,
+    /// each once: what [`BoilerplateModel::record`] wants.
+    pub fn block_hashes(&self, input: &CleanInput<'_>) -> Vec<u64> {
+        let page = self.prepare(input);
+        let mut hashes: Vec<u64> = page
+            .segments
+            .iter()
+            .filter(|s| s.pre_drop.is_none() && s.text.chars().any(char::is_alphanumeric))
+            .map(|s| norm_hash(&s.text))
             .collect();
-        let segments_in = paragraphs.len();
-        let title = match input.title {
-            Some(t) => Some(t.to_string()),
-            None if !paragraphs.is_empty() => Some(paragraphs.remove(0)),
+        hashes.sort_unstable();
+        hashes.dedup();
+        hashes
+    }
+
+    /// Lines, stop-word language, title and segments of a page.
+    fn prepare<'a>(&self, input: &CleanInput<'a>) -> Page<'a> {
+        let text = truncate_at_char(input.text, MAX_INPUT_BYTES);
+        let lines: Vec<Cow<'a, str>> = text
+            .split(['\n', '\r'])
+            .map(collapse_ws)
+            .filter(|l| !l.is_empty())
+            .take(MAX_LINES)
+            .collect();
+        let site = input
+            .source
+            .map(str::to_lowercase)
+            .or_else(|| input.url.and_then(host_of));
+        let stop_lang = if self.options.stopwords {
+            self.rules
+                .pick_stop_language(lines.iter().filter(|l| l.len() >= 60).map(|l| l.as_ref()))
+        } else {
+            None
+        };
+        let given_title = input
+            .title
+            .map(collapse_ws)
+            .filter(|t| title::is_sane(t))
+            .map(Cow::into_owned);
+        let title = match given_title {
+            Some(t) => Some(t),
+            None if self.options.title => title::detect(&lines, &self.rules.stopwords),
             None => None,
         };
+        let cfg = SegmentConfig {
+            rules: &self.rules,
+            site: site.as_deref(),
+            title: title.as_deref().filter(|_| self.options.title),
+            split_flattened: self.options.sentence_split,
+            inline_rules: self.options.rules,
+        };
+        let segments = segment::segment(&lines, &cfg);
+        Page {
+            site,
+            stop_lang,
+            title,
+            segments,
+        }
+    }
+
+    /// Cleans with an optional learned-boilerplate model for the source.
+    pub fn clean_with(
+        &self,
+        input: &CleanInput<'_>,
+        learned: Option<&BoilerplateModel>,
+    ) -> Cleaned {
+        let (title, blocks) = self.analyse(input, learned);
+        let segments_in = blocks.len();
+        // 10. Paragraphs.
+        let mut paragraphs: Vec<String> = Vec::new();
+        let mut prev_kept: Option<usize> = None;
+        for (i, b) in blocks.iter().enumerate() {
+            if b.dropped.is_some() {
+                continue;
+            }
+            let joins = prev_kept.is_some_and(|p| {
+                p + 1 == i && blocks[p].sentence && b.sentence && blocks[p].line == b.line
+            });
+            match paragraphs.last_mut() {
+                Some(last) if joins => {
+                    last.push(' ');
+                    last.push_str(&b.text);
+                }
+                _ => paragraphs.push(b.text.to_string()),
+            }
+            prev_kept = Some(i);
+        }
+        let segments_removed = blocks.iter().filter(|b| b.dropped.is_some()).count();
+        let lang = detect_lang(&paragraphs);
         Cleaned {
             title,
             paragraphs,
-            lang: None,
+            lang,
             segments_in,
-            segments_removed: 0,
+            segments_removed,
         }
+    }
+
+    /// Every segment of the page with the cleaner's verdict (for debugging,
+    /// evaluation reports and rule tests).
+    pub fn explain(&self, input: &CleanInput<'_>, learned: Option<&BoilerplateModel>) -> Explained {
+        let (title, blocks) = self.analyse(input, learned);
+        let segments = blocks
+            .iter()
+            .map(|b| SegmentVerdict {
+                text: b.text.to_string(),
+                class: format!("{:?}", b.class).to_lowercase(),
+                dropped: b.dropped.map(|d| match d {
+                    Dropped::Inline(f) => format!("inline:{}", self.rules.family_name(f)),
+                    Dropped::Rule(f) => format!("rule:{}", self.rules.family_name(f)),
+                    other => format!("{other:?}").to_lowercase(),
+                }),
+            })
+            .collect();
+        Explained { title, segments }
+    }
+
+    /// Stages 1-9: the page's title and its blocks with their verdicts.
+    fn analyse<'a>(
+        &self,
+        input: &CleanInput<'a>,
+        learned: Option<&BoilerplateModel>,
+    ) -> (Option<String>, Vec<Block<'a>>) {
+        let page = self.prepare(input);
+        let Page {
+            site,
+            stop_lang,
+            title,
+            segments,
+        } = page;
+        let opts = self.options;
+
+        // 4. Features and classes; 5. rules.
+        let mut blocks: Vec<Block<'a>> = segments
+            .into_iter()
+            .map(|s| {
+                let chars = s.text.chars().count();
+                let mut dropped = s.pre_drop.map(|p| match p {
+                    PreDrop::Inline(f) => Dropped::Inline(f),
+                    PreDrop::TitleCopy => Dropped::Title,
+                });
+                let class = self.classify(&s.text, chars, stop_lang);
+                if dropped.is_none() && opts.rules {
+                    if let Some(f) = self.rules.match_block(&s.text, chars, site.as_deref()) {
+                        dropped = Some(Dropped::Rule(f));
+                    }
+                }
+                Block {
+                    hash: norm_hash(&s.text),
+                    text: s.text,
+                    line: s.line,
+                    sentence: s.sentence,
+                    chars,
+                    class,
+                    dropped,
+                    repeated: false,
+                }
+            })
+            .collect();
+
+        // Title copies in the body.
+        if let Some(t) = title.as_deref().filter(|_| opts.title) {
+            drop_title_copies(&mut blocks, t);
+        }
+        // 6. Learned boilerplate.
+        if let (Some(model), Some(site)) = (learned, site.as_deref()) {
+            apply_learned(&mut blocks, model, site);
+        }
+        // 7. Repetition.
+        if opts.dedupe {
+            dedupe(&mut blocks);
+            drop_fragments(&mut blocks);
+        }
+        // 8. Main region.
+        if opts.region {
+            select_region(&mut blocks);
+        }
+        // 9. Context.
+        if opts.context {
+            resolve_context(&mut blocks);
+        }
+        (title, blocks)
+    }
+
+    /// jusText-like class from length and stop-word density.
+    fn classify(&self, text: &str, chars: usize, stop_lang: Option<usize>) -> Class {
+        if !text.chars().any(char::is_alphanumeric) {
+            return Class::Bad;
+        }
+        if chars < SHORT_CHARS {
+            return Class::Short;
+        }
+        match stop_lang {
+            Some(lang) => {
+                let bit = 1u32 << lang;
+                let (mut n, mut stop) = (0usize, 0usize);
+                for w in words(text) {
+                    n += 1;
+                    if self.rules.stopwords.mask(w) & bit != 0 {
+                        stop += 1;
+                    }
+                }
+                let density = if n == 0 { 0.0 } else { stop as f32 / n as f32 };
+                if chars >= GOOD_MIN_CHARS && density >= STOP_HIGH {
+                    Class::Good
+                } else if density >= STOP_LOW {
+                    Class::NearGood
+                } else {
+                    Class::Bad
+                }
+            }
+            // No stop-word list fits the page: fall back on length and sentence shape.
+            None => {
+                let sentence_like = ends_with_terminal(text) || text.matches(", ").count() >= 2;
+                if chars >= 2 * GOOD_MIN_CHARS && sentence_like {
+                    Class::Good
+                } else if chars >= GOOD_MIN_CHARS / 2 && sentence_like {
+                    Class::NearGood
+                } else {
+                    Class::Bad
+                }
+            }
+        }
+    }
+}
+
+struct Page<'a> {
+    site: Option<String>,
+    stop_lang: Option<usize>,
+    title: Option<String>,
+    segments: Vec<segment::Segment<'a>>,
+}
+
+/// Drops blocks that are the title, or the title plus a short site name/section.
+fn drop_title_copies(blocks: &mut [Block<'_>], title: &str) {
+    let th = norm_hash(title);
+    let tchars = title.chars().count();
+    for b in blocks.iter_mut().filter(|b| b.dropped.is_none()) {
+        if b.hash == th || (b.chars >= tchars && b.chars <= tchars + 40 && b.text.contains(title)) {
+            b.dropped = Some(Dropped::Title);
+        }
+    }
+}
+
+/// Drops blocks the model has seen on many articles of this source, unless that
+/// would strip more than the model's allowed share of the body (syndicated copies
+/// of one story look like boilerplate to a per-source count).
+fn apply_learned(blocks: &mut [Block<'_>], model: &BoilerplateModel, site: &str) {
+    let body_chars: usize = blocks
+        .iter()
+        .filter(|b| b.dropped.is_none() && b.class != Class::Bad)
+        .map(|b| b.chars)
+        .sum();
+    let hits: Vec<usize> = (0..blocks.len())
+        .filter(|&i| blocks[i].dropped.is_none() && model.is_boilerplate(site, blocks[i].hash))
+        .collect();
+    let hit_chars: usize = hits
+        .iter()
+        .filter(|&&i| blocks[i].class != Class::Bad)
+        .map(|&i| blocks[i].chars)
+        .sum();
+    if !model.allows_strip(hit_chars, body_chars) {
+        return;
+    }
+    for i in hits {
+        blocks[i].dropped = Some(Dropped::Learned);
+    }
+}
+
+fn is_content(b: &Block<'_>) -> bool {
+    b.dropped.is_none() && matches!(b.class, Class::Good | Class::NearGood)
+}
+
+/// Repeated blocks: a block printed twice in a row (image alt + caption, title
+/// twice) is furniture and all copies go; otherwise one copy is kept, the one
+/// that sits among unique content (the body), the first on a tie.
+fn dedupe(blocks: &mut [Block<'_>]) {
+    let mut order: Vec<(u64, usize)> = blocks
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| {
+            b.dropped.is_none() && b.chars > 0 && b.text.chars().any(char::is_alphanumeric)
+        })
+        .map(|(i, b)| (b.hash, i))
+        .collect();
+    order.sort_unstable();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut k = 0;
+    while k < order.len() {
+        let mut j = k + 1;
+        while j < order.len() && order[j].0 == order[k].0 {
+            j += 1;
+        }
+        if j - k > 1 {
+            groups.push(order[k..j].iter().map(|&(_, i)| i).collect());
+        }
+        k = j;
+    }
+    for g in &groups {
+        for &i in g {
+            blocks[i].repeated = true;
+        }
+    }
+    for g in groups {
+        let doubled = g.windows(2).any(|w| w[1] == w[0] + 1) && blocks[g[0]].chars >= 30;
+        if doubled {
+            for &i in &g {
+                blocks[i].dropped = Some(Dropped::DoubledCaption);
+            }
+            continue;
+        }
+        let score = |i: usize| -> f32 {
+            let mut s = 0.0;
+            for d in 1..=4usize {
+                for j in [i.checked_sub(d), i.checked_add(d)].into_iter().flatten() {
+                    if let Some(b) = blocks.get(j) {
+                        if is_content(b) && !b.repeated {
+                            s += 1.0 / d as f32;
+                        }
+                    }
+                }
+            }
+            s
+        };
+        let mut keep = g[0];
+        let mut best = score(keep);
+        for &i in &g[1..] {
+            let s = score(i);
+            if s > best + 1e-6 {
+                best = s;
+                keep = i;
+            }
+        }
+        for &i in &g {
+            if i != keep {
+                blocks[i].dropped = Some(Dropped::Duplicate);
+            }
+        }
+    }
+}
+
+/// Teaser fragments: a block that starts mid-sentence (lowercase) or is cut with
+/// an ellipsis, and whose text appears inside a longer kept block, is a teaser
+/// of that block.
+fn drop_fragments(blocks: &mut [Block<'_>]) {
+    let mut checks = 0;
+    for i in 0..blocks.len() {
+        if blocks[i].dropped.is_some() || blocks[i].chars < 8 {
+            continue;
+        }
+        let text: &str = &blocks[i].text;
+        let starts_lower = text.chars().next().is_some_and(char::is_lowercase);
+        let core = text.trim_end_matches(['…', '.', ' ']);
+        let cut_short =
+            (text.ends_with("...") || text.ends_with('…')) && core.chars().count() >= 30;
+        if !(starts_lower || cut_short) {
+            continue;
+        }
+        checks += 1;
+        if checks > MAX_FRAGMENT_CHECKS {
+            break;
+        }
+        let needle = if cut_short { core } else { text };
+        let contained = blocks.iter().enumerate().any(|(j, o)| {
+            j != i && o.dropped.is_none() && o.text.len() > needle.len() && o.text.contains(needle)
+        });
+        if contained {
+            blocks[i].dropped = Some(Dropped::Fragment);
+        }
+    }
+}
+
+/// Score of a block for the main-region search: content is positive, furniture
+/// and unresolved short lines negative, repetition neutral.
+fn region_score(b: &Block<'_>) -> f32 {
+    match b.dropped {
+        Some(d) if d.is_furniture() => -20.0,
+        Some(_) => 0.0,
+        None => match b.class {
+            Class::Good => b.chars.min(1000) as f32,
+            Class::NearGood => b.chars.min(1000) as f32 * 0.5,
+            Class::Short => -12.0,
+            Class::Bad => -(b.chars as f32 / 3.0).max(20.0),
+        },
+    }
+}
+
+/// Keeps the maximum-scoring contiguous run of blocks (Kadane): an article body
+/// is one run of prose, menus and link lists around it score negative.
+fn select_region(blocks: &mut [Block<'_>]) {
+    let (mut best, mut best_range) = (0.0f32, None);
+    let (mut run, mut run_start) = (0.0f32, 0usize);
+    for (i, b) in blocks.iter().enumerate() {
+        let s = region_score(b);
+        if run <= 0.0 {
+            run = 0.0;
+            run_start = i;
+        }
+        run += s;
+        if run > best {
+            best = run;
+            best_range = Some((run_start, i));
+        }
+    }
+    let Some((start, end)) = best_range else {
+        return;
+    };
+    for (i, b) in blocks.iter_mut().enumerate() {
+        if (i < start || i > end) && b.dropped.is_none() {
+            b.dropped = Some(Dropped::OutsideRegion);
+        }
+    }
+}
+
+/// Nearest non-short neighbour class in one direction (None at the edge).
+/// Skips short blocks and repetition drops; furniture counts as Bad.
+fn neighbour(blocks: &[Block<'_>], i: usize, forward: bool) -> Option<Class> {
+    let mut j = i;
+    loop {
+        j = if forward {
+            j.checked_add(1)?
+        } else {
+            j.checked_sub(1)?
+        };
+        let b = blocks.get(j)?;
+        match b.dropped {
+            Some(Dropped::OutsideRegion) => return None,
+            Some(d) if d.is_furniture() || d == Dropped::Context => return Some(Class::Bad),
+            Some(_) => continue,
+            None if b.class == Class::Short => continue,
+            None => return Some(b.class),
+        }
+    }
+}
+
+/// jusText's context step: near-good blocks next to content are content; short
+/// blocks between content (subheadings, one-line paragraphs) are content; the
+/// rest is dropped.
+fn resolve_context(blocks: &mut [Block<'_>]) {
+    let good = |c: Option<Class>| matches!(c, Some(Class::Good) | Some(Class::NearGood));
+    // Bad first, so near-good and short decisions see it.
+    for b in blocks.iter_mut() {
+        if b.dropped.is_none() && b.class == Class::Bad {
+            b.dropped = Some(Dropped::Context);
+        }
+    }
+    let mut verdicts = Vec::with_capacity(blocks.len());
+    for i in 0..blocks.len() {
+        let b = &blocks[i];
+        let drop = b.dropped.is_none()
+            && match b.class {
+                Class::NearGood => {
+                    let (p, n) = (neighbour(blocks, i, false), neighbour(blocks, i, true));
+                    !(good(p) || good(n))
+                }
+                Class::Short => {
+                    let (p, n) = (neighbour(blocks, i, false), neighbour(blocks, i, true));
+                    !(good(p) && good(n))
+                }
+                _ => false,
+            };
+        verdicts.push(drop);
+    }
+    for (b, drop) in blocks.iter_mut().zip(verdicts) {
+        if drop {
+            b.dropped = Some(Dropped::Context);
+        }
+    }
+}
+
+/// ISO 639-1 code of the body's language, when whatlang is confident.
+fn detect_lang(paragraphs: &[String]) -> Option<String> {
+    let mut sample = String::new();
+    for p in paragraphs {
+        if sample.len() >= LANG_SAMPLE_BYTES {
+            break;
+        }
+        if !sample.is_empty() {
+            sample.push(' ');
+        }
+        sample.push_str(truncate_at_char(p, LANG_SAMPLE_BYTES));
+    }
+    let info = whatlang::detect(&sample)?;
+    if !info.is_reliable() {
+        return None;
+    }
+    iso639_1(info.lang().code()).map(str::to_string)
+}
+
+fn iso639_1(code3: &str) -> Option<&'static str> {
+    Some(match code3 {
+        "eng" => "en",
+        "fra" => "fr",
+        "spa" => "es",
+        "deu" => "de",
+        "ita" => "it",
+        "por" => "pt",
+        "nld" => "nl",
+        "rus" => "ru",
+        "ukr" => "uk",
+        "pol" => "pl",
+        "ces" => "cs",
+        "swe" => "sv",
+        "dan" => "da",
+        "nob" => "nb",
+        "fin" => "fi",
+        "tur" => "tr",
+        "ara" => "ar",
+        "heb" => "he",
+        "ell" => "el",
+        "hun" => "hu",
+        "ron" => "ro",
+        "bul" => "bg",
+        "hrv" => "hr",
+        "srp" => "sr",
+        "slk" => "sk",
+        "slv" => "sl",
+        "lit" => "lt",
+        "lav" => "lv",
+        "est" => "et",
+        "cmn" => "zh",
+        "jpn" => "ja",
+        "kor" => "ko",
+        "hin" => "hi",
+        "ben" => "bn",
+        "vie" => "vi",
+        "tha" => "th",
+        "ind" => "id",
+        "cat" => "ca",
+        "epo" => "eo",
+        "pes" => "fa",
+        "urd" => "ur",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync_clone<T: Send + Sync + Clone>() {}
+
+    #[test]
+    fn cleaner_is_shareable() {
+        assert_send_sync_clone::<Cleaner>();
     }
 }

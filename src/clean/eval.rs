@@ -1,0 +1,1 @@
+//! Evaluation against the article-extraction benchmark (placeholder, filled in next).

@@ -1,0 +1,309 @@
+//! Rule data: the TOML files of `config/rules/` parsed and compiled once.
+//!
+//! Contract: compiling happens when a `Cleaner` is built (never per article);
+//! the compiled form is immutable and shared (`Arc`) between clones and threads.
+//! Matching a block runs one `RegexSet` pass, and only on blocks short enough
+//! for some rule to apply.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use serde::Deserialize;
+
+use super::text::{word_hash, words};
+
+/// Built-in rule files, compiled into the binary (same format `from_dir` reads).
+pub const BUILTIN_FILES: &[(&str, &str)] = &[
+    (
+        "generic.toml",
+        include_str!("../../config/rules/generic.toml"),
+    ),
+    ("sites.toml", include_str!("../../config/rules/sites.toml")),
+    (
+        "stopwords.toml",
+        include_str!("../../config/rules/stopwords.toml"),
+    ),
+];
+
+const DEFAULT_MAX_CHARS: usize = 250;
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    #[serde(default)]
+    rule: Vec<RuleSpec>,
+    #[serde(default)]
+    inline: Vec<RuleSpec>,
+    #[serde(default)]
+    stopwords: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleSpec {
+    family: String,
+    pattern: String,
+    #[serde(default)]
+    max_chars: Option<usize>,
+    #[serde(default)]
+    sites: Vec<String>,
+}
+
+#[derive(Debug)]
+struct BlockRuleMeta {
+    family: usize,
+    max_chars: usize,
+    sites: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct InlineRule {
+    pub family: usize,
+    pub regex: Regex,
+    sites: Vec<String>,
+}
+
+/// Languages with a stop-word list, as (ISO 639-1 code) in list order.
+#[derive(Debug, Default)]
+pub struct StopWords {
+    pub langs: Vec<String>,
+    /// word hash -> bit mask of the languages whose list holds the word.
+    table: HashMap<u64, u32>,
+    /// hashes of words that are stop words in any language (for "content word" tests).
+    any: HashMap<u64, ()>,
+}
+
+impl StopWords {
+    /// Bit mask of the languages this (already trimmed) word is a stop word in.
+    #[inline]
+    pub fn mask(&self, word: &str) -> u32 {
+        self.table.get(&word_hash(word)).copied().unwrap_or(0)
+    }
+
+    pub fn is_any_hash(&self, h: u64) -> bool {
+        self.any.contains_key(&h)
+    }
+}
+
+#[derive(Debug)]
+pub struct CompiledRules {
+    pub families: Vec<String>,
+    block_set: Option<RegexSet>,
+    block_meta: Vec<BlockRuleMeta>,
+    max_block_chars: usize,
+    pub inline: Vec<InlineRule>,
+    pub stopwords: StopWords,
+}
+
+/// `\b` in rule files means an ASCII word boundary: Unicode word boundaries force
+/// the regex crate off its DFA onto a much slower engine for non-ASCII text.
+fn ascii_boundaries(pattern: &str) -> String {
+    pattern.replace(r"\b", r"(?-u:\b)")
+}
+
+impl CompiledRules {
+    pub fn builtin() -> anyhow::Result<Self> {
+        Self::from_sources(
+            BUILTIN_FILES
+                .iter()
+                .map(|(n, s)| (n.to_string(), s.to_string())),
+        )
+    }
+
+    /// Reads every `*.toml` file of `dir` (sorted by name) and merges them.
+    pub fn from_dir(dir: &Path) -> anyhow::Result<Self> {
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(dir)
+            .with_context(|| format!("reading rules dir {}", dir.display()))?
+        {
+            let path = entry?.path();
+            if path.extension().and_then(|e| e.to_str()) == Some("toml") {
+                let text = std::fs::read_to_string(&path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                files.push((path.display().to_string(), text));
+            }
+        }
+        if files.is_empty() {
+            bail!("no *.toml rule files in {}", dir.display());
+        }
+        files.sort();
+        Self::from_sources(files.into_iter())
+    }
+
+    fn from_sources(files: impl Iterator<Item = (String, String)>) -> anyhow::Result<Self> {
+        let mut families: Vec<String> = Vec::new();
+        let family_index = |name: &str, families: &mut Vec<String>| -> usize {
+            if let Some(i) = families.iter().position(|f| f == name) {
+                i
+            } else {
+                families.push(name.to_string());
+                families.len() - 1
+            }
+        };
+        let mut block_patterns = Vec::new();
+        let mut block_meta = Vec::new();
+        let mut inline = Vec::new();
+        let mut stop_lists: BTreeMap<String, String> = BTreeMap::new();
+        for (name, text) in files {
+            let file: RuleFile =
+                toml::from_str(&text).with_context(|| format!("parsing rule file {name}"))?;
+            for spec in file.rule {
+                let pattern = ascii_boundaries(&spec.pattern);
+                // Compile alone first so a bad pattern is reported with its file.
+                Regex::new(&pattern)
+                    .with_context(|| format!("{name}: bad rule pattern {:?}", spec.pattern))?;
+                block_patterns.push(pattern);
+                block_meta.push(BlockRuleMeta {
+                    family: family_index(&spec.family, &mut families),
+                    max_chars: spec.max_chars.unwrap_or(DEFAULT_MAX_CHARS),
+                    sites: spec.sites.iter().map(|s| s.to_lowercase()).collect(),
+                });
+            }
+            for spec in file.inline {
+                let regex = RegexBuilder::new(&ascii_boundaries(&spec.pattern))
+                    .size_limit(50 << 20)
+                    .build()
+                    .with_context(|| format!("{name}: bad inline pattern {:?}", spec.pattern))?;
+                inline.push(InlineRule {
+                    family: family_index(&spec.family, &mut families),
+                    regex,
+                    sites: spec.sites.iter().map(|s| s.to_lowercase()).collect(),
+                });
+            }
+            for (lang, list) in file.stopwords {
+                let entry = stop_lists.entry(lang).or_default();
+                entry.push(' ');
+                entry.push_str(&list);
+            }
+        }
+        let block_set = if block_patterns.is_empty() {
+            None
+        } else {
+            Some(
+                RegexSetBuilder::new(&block_patterns)
+                    .size_limit(200 << 20)
+                    .dfa_size_limit(64 << 20)
+                    .build()
+                    .context("compiling the block rule set")?,
+            )
+        };
+        let max_block_chars = block_meta.iter().map(|m| m.max_chars).max().unwrap_or(0);
+        let mut stopwords = StopWords::default();
+        for (i, (lang, list)) in stop_lists.into_iter().enumerate().take(32) {
+            stopwords.langs.push(lang);
+            for w in list.split_whitespace() {
+                let h = word_hash(w);
+                *stopwords.table.entry(h).or_insert(0) |= 1 << i;
+                stopwords.any.insert(h, ());
+            }
+        }
+        Ok(CompiledRules {
+            families,
+            block_set,
+            block_meta,
+            max_block_chars,
+            inline,
+            stopwords,
+        })
+    }
+
+    /// Name of a rule family (for reports).
+    pub fn family_name(&self, id: usize) -> &str {
+        self.families.get(id).map_or("?", String::as_str)
+    }
+
+    /// The family of the first whole-block rule matching `block` (with `chars`
+    /// characters) for this site, if any.
+    pub fn match_block(&self, block: &str, chars: usize, site: Option<&str>) -> Option<usize> {
+        if chars > self.max_block_chars {
+            return None;
+        }
+        let set = self.block_set.as_ref()?;
+        // One cheap pass decides most blocks; the full match list only for the few that hit.
+        if !set.is_match(block) {
+            return None;
+        }
+        set.matches(block).into_iter().find_map(|i| {
+            let meta = &self.block_meta[i];
+            (chars <= meta.max_chars && site_allows(&meta.sites, site)).then_some(meta.family)
+        })
+    }
+
+    pub fn inline_rules_for<'a>(
+        &'a self,
+        site: Option<&'a str>,
+    ) -> impl Iterator<Item = &'a InlineRule> + 'a {
+        self.inline
+            .iter()
+            .filter(move |r| site_allows(&r.sites, site))
+    }
+
+    /// Picks the page language for stop-word density: the list with the most hits
+    /// over (a bounded sample of) the page's words. None when no list fits
+    /// (e.g. a language we have no list for).
+    pub fn pick_stop_language<'a>(&self, blocks: impl Iterator<Item = &'a str>) -> Option<usize> {
+        let n = self.stopwords.langs.len();
+        if n == 0 {
+            return None;
+        }
+        let mut hits = [0u32; 32];
+        let mut total = 0u32;
+        'outer: for b in blocks {
+            for w in words(b) {
+                total += 1;
+                let m = self.stopwords.mask(w);
+                if m != 0 {
+                    for (i, h) in hits.iter_mut().enumerate().take(n) {
+                        if m & (1 << i) != 0 {
+                            *h += 1;
+                        }
+                    }
+                }
+                if total >= 1500 {
+                    break 'outer;
+                }
+            }
+        }
+        let (best, &count) = hits.iter().enumerate().take(n).max_by_key(|(_, c)| **c)?;
+        // Prose in a listed language has 25-50% stop words; under 8% means no list fits.
+        (total > 0 && count * 100 >= total * 8).then_some(best)
+    }
+}
+
+fn site_allows(sites: &[String], site: Option<&str>) -> bool {
+    if sites.is_empty() {
+        return true;
+    }
+    let Some(site) = site else { return false };
+    sites
+        .iter()
+        .any(|s| site == s || site.ends_with(&format!(".{s}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_rules_compile() {
+        let r = CompiledRules::builtin().expect("builtin rules compile");
+        assert!(r.families.iter().any(|f| f == "cookie"));
+        assert!(r.stopwords.langs.iter().any(|l| l == "fr"));
+    }
+
+    #[test]
+    fn site_rules_only_apply_to_their_site() {
+        let r = CompiledRules::builtin().expect("rules");
+        let line = "France 24 - Infos, news & actualités - L'information internationale";
+        let chars = line.chars().count();
+        assert!(r.match_block(line, chars, Some("france24.com")).is_some());
+        assert!(r.match_block(line, chars, Some("example.com")).is_none());
+    }
+
+    #[test]
+    fn ascii_boundary_rewrite() {
+        assert_eq!(ascii_boundaries(r"\bfoo\b"), r"(?-u:\b)foo(?-u:\b)");
+    }
+}

@@ -1,0 +1,180 @@
+//! Small text helpers shared by the cleaner stages.
+//!
+//! Contract: pure functions over `&str`; they never index bytes that could
+//! split a UTF-8 character and never allocate unless the result differs from
+//! the input.
+
+use std::borrow::Cow;
+
+/// Collapses every run of whitespace into one space and trims the ends.
+/// Borrows when the text is already collapsed (the common case for scraped lines).
+pub fn collapse_ws(s: &str) -> Cow<'_, str> {
+    let trimmed = s.trim();
+    let mut prev_space = false;
+    let mut clean = true;
+    for c in trimmed.chars() {
+        if c.is_whitespace() {
+            if prev_space || c != ' ' {
+                clean = false;
+                break;
+            }
+            prev_space = true;
+        } else if c.is_control() {
+            clean = false;
+            break;
+        } else {
+            prev_space = false;
+        }
+    }
+    if clean {
+        return Cow::Borrowed(trimmed);
+    }
+    let mut out = String::with_capacity(trimmed.len());
+    for word in trimmed.split(|c: char| c.is_whitespace() || c.is_control()) {
+        if word.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    Cow::Owned(out)
+}
+
+/// FNV-1a, 64 bit: tiny, deterministic across runs and platforms (block hashes
+/// are persisted by the learned-boilerplate model, so `std`'s random SipHash won't do).
+#[derive(Clone, Copy)]
+pub struct Fnv(u64);
+
+impl Fnv {
+    pub fn new() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+    #[inline]
+    pub fn push_char(&mut self, c: char) {
+        let mut v = c as u32;
+        // Feed the code point as up to 3 bytes (all code points fit in 21 bits).
+        for _ in 0..3 {
+            self.0 ^= u64::from(v & 0xff);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+            v >>= 8;
+        }
+    }
+    pub fn finish(self) -> u64 {
+        self.0
+    }
+}
+
+/// Hash of a block after normalisation: lowercase, letters and digits only.
+/// Two blocks that differ only in case, punctuation or spacing hash the same.
+pub fn norm_hash(s: &str) -> u64 {
+    let mut h = Fnv::new();
+    for c in s.chars() {
+        if c.is_alphanumeric() {
+            for l in c.to_lowercase() {
+                h.push_char(l);
+            }
+        }
+    }
+    h.finish()
+}
+
+/// Hash of one word, lowercased (used for stop-word and subject look-ups).
+pub fn word_hash(w: &str) -> u64 {
+    let mut h = Fnv::new();
+    for c in w.chars() {
+        for l in c.to_lowercase() {
+            h.push_char(l);
+        }
+    }
+    h.finish()
+}
+
+/// Iterates over the words of a block with leading/trailing punctuation removed.
+/// Apostrophe-joined French/Italian elisions ("l'accueil") stay one word.
+pub fn words(s: &str) -> impl Iterator<Item = &str> {
+    s.split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+        .filter(|w| !w.is_empty())
+}
+
+/// Truncates to at most `max_bytes`, backing off to a char boundary.
+pub fn truncate_at_char(s: &str, max_bytes: usize) -> &str {
+    if s.len() <= max_bytes {
+        return s;
+    }
+    let mut end = max_bytes;
+    while end > 0 && !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// The host of a URL, lowercased, without a leading "www.".
+pub fn host_of(url: &str) -> Option<String> {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let host = rest.split(['/', '?', '#']).next()?;
+    let host = host.rsplit('@').next()?;
+    let host = host.split(':').next()?;
+    if host.is_empty() {
+        return None;
+    }
+    let host = host.to_lowercase();
+    Some(
+        host.strip_prefix("www.")
+            .map(str::to_string)
+            .unwrap_or(host),
+    )
+}
+
+/// True when the text ends like a sentence (possibly followed by closing quotes/brackets).
+pub fn ends_with_terminal(s: &str) -> bool {
+    let t =
+        s.trim_end_matches(|c: char| matches!(c, '"' | '\'' | '”' | '’' | '»' | ')' | ']' | ' '));
+    t.ends_with(['.', '!', '?', '…', ':', ';'])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collapse_borrows_clean_text_and_fixes_messy_text() {
+        assert!(matches!(collapse_ws("a b c"), Cow::Borrowed(_)));
+        assert_eq!(collapse_ws("  a \t b\u{0}\n c  "), "a b c");
+        assert_eq!(collapse_ws(" \n "), "");
+    }
+
+    #[test]
+    fn norm_hash_ignores_case_and_punctuation() {
+        assert_eq!(
+            norm_hash("Share on Facebook!"),
+            norm_hash("share on  facebook")
+        );
+        assert_ne!(
+            norm_hash("Share on Facebook"),
+            norm_hash("Share on Twitter")
+        );
+    }
+
+    #[test]
+    fn truncate_never_splits_a_char() {
+        let s = "éééé";
+        assert_eq!(truncate_at_char(s, 3), "é");
+        assert_eq!(truncate_at_char(s, 100), s);
+    }
+
+    #[test]
+    fn hosts() {
+        assert_eq!(
+            host_of("https://www.France24.com/fr/x?y").as_deref(),
+            Some("france24.com")
+        );
+        assert_eq!(
+            host_of("http://user@example.org:8080/").as_deref(),
+            Some("example.org")
+        );
+        assert_eq!(host_of(""), None);
+    }
+}

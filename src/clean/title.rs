@@ -1,0 +1,196 @@
+//! Title detection.
+//!
+//! Contract: the title is the first heading-like line (short, one sentence)
+//! whose content words mostly occur in the page's long paragraphs (it is
+//! about the page's subject, unlike menus and teasers of other stories). A
+//! trailing " - Site name" is dropped, or the bare headline printed elsewhere
+//! on the page is preferred. Bounded: the subject is sampled from at most
+//! `MAX_SUBJECT_WORDS` words; candidates are scanned once.
+
+use std::borrow::Cow;
+
+use super::rules::StopWords;
+use super::text::{word_hash, words};
+
+const MAX_SUBJECT_WORDS: usize = 6000;
+/// Lines with at least this many words are paragraphs: they define the subject.
+const SUBJECT_LINE_WORDS: usize = 25;
+const MIN_TITLE_CHARS: usize = 12;
+const MAX_TITLE_CHARS: usize = 250;
+const SEPARATORS: &[&str] = &[" | ", " - ", " – ", " — ", " :: ", " · ", " • "];
+
+/// A given title is usable when it has letters and a headline's length.
+pub fn is_sane(t: &str) -> bool {
+    let n = t.chars().count();
+    (3..=400).contains(&n) && t.chars().filter(|c| c.is_alphabetic()).count() >= 3
+}
+
+/// Content word: at least 4 characters and not a stop word in any language.
+fn content_hashes<'a>(s: &'a str, stop: &'a StopWords) -> impl Iterator<Item = u64> + 'a {
+    words(s)
+        .filter(|w| w.chars().count() >= 4)
+        .map(word_hash)
+        .filter(move |h| !stop.is_any_hash(*h))
+}
+
+struct Subject(Vec<u64>);
+
+impl Subject {
+    fn of(lines: &[Cow<'_, str>], stop: &StopWords) -> Self {
+        let mut v = Vec::new();
+        for l in lines {
+            if l.split_whitespace().count() < SUBJECT_LINE_WORDS {
+                continue;
+            }
+            v.extend(content_hashes(l, stop));
+            if v.len() >= MAX_SUBJECT_WORDS {
+                break;
+            }
+        }
+        v.sort_unstable();
+        v.dedup();
+        Subject(v)
+    }
+    fn has(&self, h: u64) -> bool {
+        self.0.binary_search(&h).is_ok()
+    }
+    /// (content words, of which in the subject)
+    fn overlap(&self, s: &str, stop: &StopWords) -> (usize, usize) {
+        let (mut n, mut m) = (0, 0);
+        for h in content_hashes(s, stop) {
+            n += 1;
+            if self.has(h) {
+                m += 1;
+            }
+        }
+        (n, m)
+    }
+}
+
+fn heading_like(l: &str) -> bool {
+    if l.len() < MIN_TITLE_CHARS || l.len() > MAX_TITLE_CHARS * 4 {
+        return false;
+    }
+    let chars = l.chars().count();
+    if !(MIN_TITLE_CHARS..=MAX_TITLE_CHARS).contains(&chars) {
+        return false;
+    }
+    let n = l.split_whitespace().count();
+    if !(2..SUBJECT_LINE_WORDS).contains(&n) {
+        return false;
+    }
+    // One sentence at most: "Foo. Bar baz." is a paragraph, not a headline.
+    let inner_stops = l
+        .trim_end_matches(['.', '!', '?', '…', ' '])
+        .matches(". ")
+        .count();
+    inner_stops == 0
+}
+
+fn matches_subject(subject: &Subject, l: &str, stop: &StopWords) -> bool {
+    let (n, m) = subject.overlap(l, stop);
+    m >= 2 && m * 10 >= n * 6
+}
+
+/// "Headline | Site name": the site name dilutes the overlap, so judge the head alone.
+fn head_matches_subject(subject: &Subject, l: &str, stop: &StopWords) -> bool {
+    SEPARATORS.iter().any(|sep| {
+        l.rsplit_once(sep)
+            .is_some_and(|(head, _)| matches_subject(subject, head, stop))
+    })
+}
+
+/// Finds the title among the page's lines.
+pub fn detect(lines: &[Cow<'_, str>], stop: &StopWords) -> Option<String> {
+    let subject = Subject::of(lines, stop);
+    if subject.0.is_empty() {
+        return None;
+    }
+    let (idx, line) = lines.iter().enumerate().find(|(_, l)| {
+        heading_like(l)
+            && (matches_subject(&subject, l, stop) || head_matches_subject(&subject, l, stop))
+    })?;
+    let line: &str = line;
+    if !SEPARATORS.iter().any(|s| line.contains(s)) {
+        return Some(line.to_string());
+    }
+    // "Headline - Site": prefer the bare headline if the page prints it (the h1).
+    let half = line.len() / 2;
+    if let Some(bare) = lines[idx + 1..]
+        .iter()
+        .take(2000)
+        .find(|l| l.len() >= half && l.len() < line.len() && line.contains(l.as_ref()))
+    {
+        if heading_like(bare) && matches_subject(&subject, bare, stop) {
+            return Some(bare.to_string());
+        }
+    }
+    // Else strip a trailing part that is not about the subject (the site name).
+    for sep in SEPARATORS {
+        if let Some((head, tail)) = line.rsplit_once(sep) {
+            let (n, m) = subject.overlap(tail, stop);
+            if tail.split_whitespace().count() <= 4
+                && m == 0
+                && n <= 3
+                && matches_subject(&subject, head, stop)
+            {
+                return Some(head.to_string());
+            }
+        }
+    }
+    Some(line.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clean::rules::CompiledRules;
+
+    fn lines(v: &[&'static str]) -> Vec<Cow<'static, str>> {
+        v.iter().map(|s| Cow::Borrowed(*s)).collect()
+    }
+
+    const BODY: &str = "The city council voted on Tuesday to approve the new harbour bridge, ending a decade of \
+        debate about the crossing, its cost and the ferry operators who said the bridge would ruin their trade.";
+
+    #[test]
+    fn picks_the_heading_about_the_subject_not_the_menu() {
+        let rules = CompiledRules::builtin().expect("rules");
+        let l = lines(&[
+            "News Sport Weather",
+            "Markets rally on oil news",
+            "Council approves harbour bridge after decade of debate",
+            BODY,
+        ]);
+        assert_eq!(
+            detect(&l, &rules.stopwords).as_deref(),
+            Some("Council approves harbour bridge after decade of debate")
+        );
+    }
+
+    #[test]
+    fn strips_the_site_name_or_prefers_the_bare_headline() {
+        let rules = CompiledRules::builtin().expect("rules");
+        let l = lines(&["Council approves harbour bridge - The Daily Post", BODY]);
+        assert_eq!(
+            detect(&l, &rules.stopwords).as_deref(),
+            Some("Council approves harbour bridge")
+        );
+        let l = lines(&[
+            "Council approves harbour bridge | Daily Post",
+            "Menu",
+            "Council approves harbour bridge",
+            BODY,
+        ]);
+        assert_eq!(
+            detect(&l, &rules.stopwords).as_deref(),
+            Some("Council approves harbour bridge")
+        );
+    }
+
+    #[test]
+    fn no_title_when_the_page_has_only_paragraphs() {
+        let rules = CompiledRules::builtin().expect("rules");
+        assert_eq!(detect(&lines(&[BODY, BODY]), &rules.stopwords), None);
+    }
+}
