@@ -71,7 +71,10 @@ pub fn process(
         raw.url.clone().map_or(Value::Null, Value::from),
     );
     record.insert("source".into(), Value::from(raw.source.clone()));
-    record.insert("title".into(), Value::from(title.clone()));
+    record.insert(
+        "title".into(),
+        cleaned.title.clone().map_or(Value::Null, Value::from),
+    );
     record.insert("text".into(), Value::from(body));
     if let Some(lang) = &lang {
         record.insert("lang".into(), Value::from(lang.clone()));
