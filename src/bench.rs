@@ -535,18 +535,23 @@ pub fn build_payloads(
     let mut out: Vec<Bytes> = (0..distinct)
         .map(|i| {
             let text = &texts[i % texts.len()];
-            let lines: Vec<&str> = text.lines().collect();
-            let middle = lines.len() / 2;
+            // The longest line is almost always body text, which the cleaner
+            // keeps: a unique sentence there keeps each article distinct.
+            let longest = text
+                .lines()
+                .enumerate()
+                .max_by_key(|(_, line)| line.len())
+                .map_or(0, |(n, _)| n);
             let mut body = String::with_capacity(text.len() + 120);
-            for (n, line) in lines.iter().enumerate() {
-                if n == middle {
+            for (n, line) in text.lines().enumerate() {
+                body.push_str(line);
+                if n == longest {
                     body.push_str(&format!(
-                        "{line} The ministry confirmed on Monday that report number {} would be released in full.\n", first_number + i
+                        " The ministry confirmed on Monday that report number {} would be released in full.",
+                        first_number + i
                     ));
-                } else {
-                    body.push_str(line);
-                    body.push('\n');
                 }
+                body.push('\n');
             }
             Bytes::from(
                 serde_json::json!({"text": body, "source": "bench", "url": format!("https://bench.example/{i}")})
