@@ -105,7 +105,7 @@ enum Command {
     },
     /// Start a private nats-server and a worker, feed the sample articles and show the results.
     #[command(
-        after_help = "Needs nats-server: scripts/install-nats-server puts it in .tools/ (or set NATS_SERVER_BIN)."
+        after_help = "Needs nats-server: scripts/install-nats-server puts it in .tools/ (or set NATS_SERVER_BIN).\nExample:\n  article-ingest demo"
     )]
     Demo,
 }
