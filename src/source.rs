@@ -11,7 +11,8 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer::PullConsumer};
-use futures::StreamExt;
+use async_nats::jetstream::AckKind;
+use futures::{FutureExt, StreamExt};
 
 pub struct Source {
     consumer: PullConsumer,
@@ -98,6 +99,23 @@ impl Source {
             _ = shutdown.as_mut() => None,
             _ = tokio::time::sleep(wait) => Some(()),
         }
+    }
+
+    /// Hands back messages already pulled into this client but not yet
+    /// yielded, so other workers get them now rather than after `ack_wait`.
+    /// Called once pulling has stopped.
+    pub async fn release_buffered(&mut self) -> usize {
+        let Some(stream) = self.messages.as_mut() else {
+            return 0;
+        };
+        let mut released = 0;
+        while let Some(Some(Ok(message))) = stream.next().now_or_never() {
+            if message.ack_with(AckKind::Nak(None)).await.is_ok() {
+                released += 1;
+            }
+        }
+        self.messages = None;
+        released
     }
 
     /// The consumer, for lag queries.

@@ -134,8 +134,10 @@ pub async fn run_with(
         });
     }
 
+    let released = source.release_buffered().await;
     tracing::info!(
         in_flight = stats.in_flight.load(Relaxed),
+        released,
         "shutting down: stopped pulling, finishing in-flight articles"
     );
     drop(source);
