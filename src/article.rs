@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::clean::{CleanInput, Cleaner};
 use crate::fingerprint::content_id;
+use crate::learn::Learning;
 use crate::payload::{RawArticle, RejectReason};
 
 /// A cleaned article ready to publish.
@@ -35,20 +36,55 @@ pub fn process(
     raw: RawArticle,
     cleaned_at: &str,
 ) -> Result<CleanArticle, RejectReason> {
+    process_learning(cleaner, raw, cleaned_at, None).map(|(article, _)| article)
+}
+
+/// [`process`] with learned boilerplate: the published text also loses the
+/// blocks `learning` knows for this source, while the content id is still
+/// computed from the rules-only cleaning, so it never depends on what a
+/// worker has learned so far. Returns the article's block hashes (for the
+/// learner) when `learning` is given.
+pub fn process_learning(
+    cleaner: &Cleaner,
+    raw: RawArticle,
+    cleaned_at: &str,
+    learning: Option<&Learning>,
+) -> Result<(CleanArticle, Option<Vec<u64>>), RejectReason> {
     let chars_in = raw.text.chars().count();
-    let cleaned = cleaner.clean(&CleanInput {
+    let input = CleanInput {
         text: &raw.text,
         title: raw.title.as_deref(),
         source: Some(&raw.source),
         url: raw.url.as_deref(),
-    });
+    };
+    let mut cleaned = cleaner.clean(&input);
     let body = cleaned.body();
     if body.trim().is_empty() {
         return Err(RejectReason::NothingLeft { chars_in });
     }
     let title = cleaned.title.clone().unwrap_or_default();
     let id = content_id(&title, &body);
-    let chars_out = title.chars().count() + body.chars().count();
+    let mut block_hashes = None;
+    let mut body = body;
+    if let Some(learning) = learning {
+        let hashes = cleaner.block_hashes(&input);
+        let site = raw.source.to_lowercase();
+        let learned = learning
+            .with_model(|model| {
+                hashes
+                    .iter()
+                    .any(|h| model.is_boilerplate(&site, *h))
+                    .then(|| cleaner.clean_with(&input, Some(model)))
+            })
+            .flatten();
+        if let Some(learned) = learned.filter(|c| !c.body().trim().is_empty()) {
+            body = learned.body();
+            cleaned = learned;
+        }
+        block_hashes = Some(hashes);
+    }
+    let chars_out =
+        cleaned.title.as_deref().map_or(0, |t| t.chars().count()) + body.chars().count();
     let lang = raw.lang.clone().or(cleaned.lang.clone());
 
     let mut record = raw.extra;
@@ -95,16 +131,17 @@ pub fn process(
         .unwrap_or_default()
         .into();
 
-    Ok(CleanArticle {
+    let article = CleanArticle {
         id,
         source: raw.source,
         url: raw.url,
-        title,
+        title: cleaned.title.unwrap_or_default(),
         lang,
         chars_in,
         chars_out,
         record,
-    })
+    };
+    Ok((article, block_hashes))
 }
 
 /// The benchmark's ceiling: no cleaning, the id is the SHA-256 of the raw
@@ -144,12 +181,15 @@ mod tests {
 
     #[test]
     fn record_has_the_wire_fields_and_carries_extras() {
-        let raw = decode(
-            br#"{"text":"A title\n\nFirst paragraph of the story.\n\nSecond paragraph.","url":"https://e.x/a","source":"ex","fetched_at":1718784000,"section":"world","id":"spoof"}"#,
-            "ex",
-            1 << 20,
-        )
-        .unwrap();
+        let payload = serde_json::json!({
+            "text": "Harbour council approves the plan for the old docks\n\nThe harbour council voted on Tuesday to approve the redevelopment plan, which will turn the disused docks into housing, a school and a public park.\n\nWork on the first phase is expected to begin next spring, the council said in a statement after the vote.",
+            "url": "https://e.x/a",
+            "source": "ex",
+            "fetched_at": 1718784000,
+            "section": "world",
+            "id": "spoof",
+        });
+        let raw = decode(payload.to_string().as_bytes(), "ex", 1 << 20).unwrap();
         let out = process(&Cleaner::builtin(), raw, "2024-06-19T10:00:00.000Z").unwrap();
         let v: Value = serde_json::from_slice(&out.record).unwrap();
         assert_eq!(v["id"], Value::from(out.id.clone()));

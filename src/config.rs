@@ -26,8 +26,27 @@ pub struct Settings {
     pub consumer: ConsumerSettings,
     pub dedupe: DedupeSettings,
     pub worker: WorkerSettings,
+    pub learn: LearnSettings,
     pub log: LogSettings,
     pub metrics: MetricsSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LearnSettings {
+    pub enabled: bool,
+    pub min_articles: u32,
+    pub max_strip_share: f32,
+    pub max_sources: usize,
+    pub max_blocks_per_source: usize,
+    pub sync_interval_secs: u64,
+    pub max_batch_articles: usize,
+    pub max_batch_articles_per_source: usize,
+    pub stream: String,
+    pub prefix: String,
+    pub max_age_days: u64,
+    pub max_stream_bytes: i64,
+    pub replay_timeout_secs: u64,
 }
 
 #[derive(Clone, Deserialize)]
@@ -161,6 +180,7 @@ impl Settings {
             ("streams.clean_prefix", &self.streams.clean_prefix),
             ("streams.rejected_prefix", &self.streams.rejected_prefix),
             ("streams.duplicate_prefix", &self.streams.duplicate_prefix),
+            ("learn.prefix", &self.learn.prefix),
         ];
         for (field, prefix) in subjects {
             if prefix.is_empty()
@@ -191,6 +211,12 @@ impl Settings {
         }
         if self.streams.duplicate_window_secs <= self.consumer.ack_wait_secs {
             bail!("streams.duplicate_window_secs ({}) must exceed consumer.ack_wait_secs ({}), or a redelivered article could be published twice", self.streams.duplicate_window_secs, self.consumer.ack_wait_secs);
+        }
+        if self.learn.min_articles < 2 {
+            bail!("learn.min_articles must be at least 2: one article alone cannot show a block is boilerplate");
+        }
+        if !(0.0..=1.0).contains(&self.learn.max_strip_share) {
+            bail!("learn.max_strip_share must be between 0 and 1");
         }
         if self.dedupe.retention_days == 0 {
             bail!("dedupe.retention_days must be at least 1");
@@ -300,6 +326,7 @@ impl std::fmt::Debug for Settings {
             .field("consumer", &self.consumer)
             .field("dedupe", &self.dedupe)
             .field("worker", &self.worker)
+            .field("learn", &self.learn)
             .field("log", &self.log)
             .field("metrics", &self.metrics)
             .finish()

@@ -13,6 +13,7 @@ pub mod dedupe;
 pub mod demo;
 pub mod feed;
 pub mod fingerprint;
+pub mod learn;
 pub mod metrics;
 pub mod nats;
 pub mod payload;

@@ -31,6 +31,9 @@ pub async fn connect(settings: &Settings) -> Result<async_nats::Client> {
                 async_nats::Event::Disconnected => {
                     tracing::warn!("disconnected from NATS; reconnecting")
                 }
+                async_nats::Event::ServerError(error) => {
+                    tracing::warn!(error = %error, "NATS server reported an error")
+                }
                 other => tracing::info!(event = %other, "NATS connection event"),
             }
         });

@@ -10,8 +10,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use async_nats::jetstream::{self, consumer::PullConsumer};
 use async_nats::jetstream::AckKind;
+use async_nats::jetstream::{self, consumer::PullConsumer};
 use futures::{FutureExt, StreamExt};
 
 pub struct Source {

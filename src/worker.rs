@@ -23,6 +23,7 @@ use crate::article::{self, CleanArticle};
 use crate::clean::Cleaner;
 use crate::config::Settings;
 use crate::dedupe::{Claim, Claimant, DedupeStore};
+use crate::learn::Learning;
 use crate::payload::{self, RejectReason};
 use crate::sink::{Origin, Sink};
 use crate::source::Source;
@@ -50,6 +51,7 @@ pub enum Transform {
 /// Shared, immutable parts of a running worker.
 struct Pipeline {
     transform: Transform,
+    learning: Option<Arc<Learning>>,
     dedupe: DedupeStore,
     sink: Sink,
     stats: Arc<Stats>,
@@ -83,6 +85,21 @@ pub async fn run_with(
     let client = crate::nats::connect(&settings).await?;
     let js = crate::nats::jetstream(client.clone(), &settings);
     let topology = crate::nats::ensure_topology(&js, &settings).await?;
+    let (learning, learning_tasks) = match (&transform, settings.learn.enabled) {
+        (Transform::Clean(_), true) => {
+            let learning = Arc::new(Learning::new(settings.learn.clone()));
+            let tasks = crate::learn::start(
+                js.clone(),
+                learning.clone(),
+                worker_id(),
+                settings.streams.replicas,
+                Duration::from_secs(settings.learn.replay_timeout_secs),
+            )
+            .await?;
+            (Some(learning), tasks)
+        }
+        _ => (None, Vec::new()),
+    };
     stats.ready.store(true, Relaxed);
     tracing::info!(
         stream = %settings.streams.raw_stream,
@@ -94,6 +111,7 @@ pub async fn run_with(
 
     let pipeline = Arc::new(Pipeline {
         transform,
+        learning,
         dedupe: DedupeStore::new(
             topology.bucket,
             settings.dedupe.cache_entries,
@@ -152,6 +170,9 @@ pub async fn run_with(
     }
     summary.abort();
     readiness.abort();
+    for task in learning_tasks {
+        task.abort();
+    }
     stats.ready.store(false, Relaxed);
     // Acks are fire-and-forget publishes: make sure they left before exiting.
     if tokio::time::timeout(Duration::from_secs(5), client.flush())
@@ -247,14 +268,19 @@ impl Pipeline {
             Err(reason) => return self.reject(origin, subject_source, reason, message).await,
         };
         let source = raw.source.clone();
-        let article = match &self.transform {
+        let (article, block_hashes) = match &self.transform {
             Transform::Clean(cleaner) => {
-                match article::process(cleaner, raw, &article::now_rfc3339()) {
-                    Ok(article) => article,
+                match article::process_learning(
+                    cleaner,
+                    raw,
+                    &article::now_rfc3339(),
+                    self.learning.as_deref(),
+                ) {
+                    Ok(done) => done,
                     Err(reason) => return self.reject(origin, &source, reason, message).await,
                 }
             }
-            Transform::Passthrough => article::passthrough(raw, &message.payload),
+            Transform::Passthrough => (article::passthrough(raw, &message.payload), None),
         };
         let claimant = Claimant {
             stream: origin.stream.to_string(),
@@ -263,6 +289,10 @@ impl Pipeline {
         match self.dedupe.claim(&article.id, &claimant).await? {
             Claim::New | Claim::Redelivered => {
                 self.sink.publish_clean(&article, origin).await?;
+                // Only distinct articles teach the learner.
+                if let (Some(learning), Some(hashes)) = (&self.learning, block_hashes) {
+                    learning.observe(&article.source.to_lowercase(), hashes);
+                }
                 Ok(Verdict::Published { id: article.id })
             }
             Claim::Duplicate { first } => {
@@ -347,4 +377,15 @@ fn spawn_readiness(stats: Arc<Stats>, client: async_nats::Client) -> tokio::task
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
     })
+}
+
+/// A name for this worker's learning batches: host and process id.
+fn worker_id() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "worker".into());
+    format!("{host}-{}", std::process::id())
 }
