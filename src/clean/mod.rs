@@ -35,7 +35,7 @@ mod title;
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use rules::CompiledRules;
+use rules::{CompiledRules, MAX_STOP_LANGS};
 use segment::{PreDrop, SegmentConfig};
 use text::{collapse_ws, ends_with_terminal, host_of, norm_hash, truncate_at_char, words};
 
@@ -56,7 +56,7 @@ const STOP_LOW: f32 = 0.22;
 /// At most this many teaser-fragment candidates are checked per page (each costs a scan).
 const MAX_FRAGMENT_CHECKS: usize = 32;
 /// Bytes of body given to the language detector.
-const LANG_SAMPLE_BYTES: usize = 600;
+const LANG_SAMPLE_BYTES: usize = 200;
 
 /// What the cleaner is given about one article.
 #[derive(Debug, Clone, Copy, Default)]
@@ -273,12 +273,6 @@ impl Cleaner {
             .source
             .map(str::to_lowercase)
             .or_else(|| input.url.and_then(host_of));
-        let stop_lang = if self.options.stopwords {
-            self.rules
-                .pick_stop_language(lines.iter().filter(|l| l.len() >= 60).map(|l| l.as_ref()))
-        } else {
-            None
-        };
         let given_title = input
             .title
             .map(collapse_ws)
@@ -299,7 +293,6 @@ impl Cleaner {
         let segments = segment::segment(&lines, &cfg);
         Page {
             site,
-            stop_lang,
             title,
             segments,
         }
@@ -371,22 +364,48 @@ impl Cleaner {
         let page = self.prepare(input);
         let Page {
             site,
-            stop_lang,
             title,
             segments,
         } = page;
         let opts = self.options;
 
-        // 4. Features and classes; 5. rules.
+        // 4. Features: one pass over each block's words counts stop words of every
+        // language; the page language is the list with the most hits.
+        let n_langs = self.rules.stopwords.langs.len().min(MAX_STOP_LANGS);
+        let mut page_hits = [0u32; MAX_STOP_LANGS];
+        let mut page_words = 0u32;
+        let stats: Vec<WordStats> = segments
+            .iter()
+            .map(|s| {
+                let st = if opts.stopwords {
+                    self.word_stats(&s.text, n_langs)
+                } else {
+                    WordStats::default()
+                };
+                for (p, h) in page_hits.iter_mut().zip(st.stop.iter()) {
+                    *p += u32::from(*h);
+                }
+                page_words += u32::from(st.words);
+                st
+            })
+            .collect();
+        let stop_lang = if opts.stopwords {
+            self.rules.pick_stop_language(&page_hits, page_words)
+        } else {
+            None
+        };
+
+        // Classes; 5. rules.
         let mut blocks: Vec<Block<'a>> = segments
             .into_iter()
-            .map(|s| {
+            .zip(stats)
+            .map(|(s, st)| {
                 let chars = s.text.chars().count();
                 let mut dropped = s.pre_drop.map(|p| match p {
                     PreDrop::Inline(f) => Dropped::Inline(f),
                     PreDrop::TitleCopy => Dropped::Title,
                 });
-                let class = self.classify(&s.text, chars, stop_lang);
+                let class = self.classify(&s.text, chars, &st, stop_lang);
                 if dropped.is_none() && opts.rules {
                     if let Some(f) = self.rules.match_block(&s.text, chars, site.as_deref()) {
                         dropped = Some(Dropped::Rule(f));
@@ -429,8 +448,31 @@ impl Cleaner {
         (title, blocks)
     }
 
+    /// Word count and per-language stop-word counts of a block.
+    fn word_stats(&self, text: &str, n_langs: usize) -> WordStats {
+        let mut st = WordStats::default();
+        for w in words(text) {
+            st.words = st.words.saturating_add(1);
+            let mask = self.rules.stopwords.mask(w);
+            if mask != 0 {
+                for (i, c) in st.stop.iter_mut().enumerate().take(n_langs) {
+                    if mask & (1 << i) != 0 {
+                        *c = c.saturating_add(1);
+                    }
+                }
+            }
+        }
+        st
+    }
+
     /// jusText-like class from length and stop-word density.
-    fn classify(&self, text: &str, chars: usize, stop_lang: Option<usize>) -> Class {
+    fn classify(
+        &self,
+        text: &str,
+        chars: usize,
+        st: &WordStats,
+        stop_lang: Option<usize>,
+    ) -> Class {
         if !text.chars().any(char::is_alphanumeric) {
             return Class::Bad;
         }
@@ -439,15 +481,12 @@ impl Cleaner {
         }
         match stop_lang {
             Some(lang) => {
-                let bit = 1u32 << lang;
-                let (mut n, mut stop) = (0usize, 0usize);
-                for w in words(text) {
-                    n += 1;
-                    if self.rules.stopwords.mask(w) & bit != 0 {
-                        stop += 1;
-                    }
-                }
-                let density = if n == 0 { 0.0 } else { stop as f32 / n as f32 };
+                let stop = st.stop.get(lang).copied().unwrap_or(0);
+                let density = if st.words == 0 {
+                    0.0
+                } else {
+                    f32::from(stop) / f32::from(st.words)
+                };
                 if chars >= GOOD_MIN_CHARS && density >= STOP_HIGH {
                     Class::Good
                 } else if density >= STOP_LOW {
@@ -471,9 +510,15 @@ impl Cleaner {
     }
 }
 
+#[derive(Debug, Default, Clone, Copy)]
+struct WordStats {
+    words: u16,
+    /// Stop words of each listed language.
+    stop: [u16; MAX_STOP_LANGS],
+}
+
 struct Page<'a> {
     site: Option<String>,
-    stop_lang: Option<usize>,
     title: Option<String>,
     segments: Vec<segment::Segment<'a>>,
 }
@@ -717,17 +762,9 @@ fn resolve_context(blocks: &mut [Block<'_>]) {
 
 /// ISO 639-1 code of the body's language, when whatlang is confident.
 fn detect_lang(paragraphs: &[String]) -> Option<String> {
-    let mut sample = String::new();
-    for p in paragraphs {
-        if sample.len() >= LANG_SAMPLE_BYTES {
-            break;
-        }
-        if !sample.is_empty() {
-            sample.push(' ');
-        }
-        sample.push_str(truncate_at_char(p, LANG_SAMPLE_BYTES));
-    }
-    let info = whatlang::detect(&sample)?;
+    // whatlang's cost grows with the sample; one long paragraph is a good, short sample.
+    let longest = paragraphs.iter().max_by_key(|p| p.len())?;
+    let info = whatlang::detect(truncate_at_char(longest, LANG_SAMPLE_BYTES))?;
     if !info.is_reliable() {
         return None;
     }

@@ -53,6 +53,12 @@ impl Fnv {
     }
     #[inline]
     pub fn push_char(&mut self, c: char) {
+        // ASCII (most text) costs one round; other code points three.
+        if c.is_ascii() {
+            self.0 ^= c as u64;
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+            return;
+        }
         let mut v = c as u32;
         // Feed the code point as up to 3 bytes (all code points fit in 21 bits).
         for _ in 0..3 {
@@ -71,7 +77,11 @@ impl Fnv {
 pub fn norm_hash(s: &str) -> u64 {
     let mut h = Fnv::new();
     for c in s.chars() {
-        if c.is_alphanumeric() {
+        if c.is_ascii() {
+            if c.is_ascii_alphanumeric() {
+                h.push_char(c.to_ascii_lowercase());
+            }
+        } else if c.is_alphanumeric() {
             for l in c.to_lowercase() {
                 h.push_char(l);
             }
@@ -84,12 +94,37 @@ pub fn norm_hash(s: &str) -> u64 {
 pub fn word_hash(w: &str) -> u64 {
     let mut h = Fnv::new();
     for c in w.chars() {
+        if c.is_ascii() {
+            h.push_char(c.to_ascii_lowercase());
+            continue;
+        }
         for l in c.to_lowercase() {
             h.push_char(l);
         }
     }
     h.finish()
 }
+
+/// A hasher for keys that already are good 64-bit hashes (our FNV values):
+/// passes them through instead of re-hashing them with SipHash.
+#[derive(Default, Clone, Copy)]
+pub struct PassThroughHasher(u64);
+
+impl std::hash::Hasher for PassThroughHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) ^ u64::from(b) ^ (self.0 >> 56);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+pub type HashBuild = std::hash::BuildHasherDefault<PassThroughHasher>;
 
 /// Iterates over the words of a block with leading/trailing punctuation removed.
 /// Apostrophe-joined French/Italian elisions ("l'accueil") stay one word.
@@ -130,8 +165,7 @@ pub fn host_of(url: &str) -> Option<String> {
 
 /// True when the text ends like a sentence (possibly followed by closing quotes/brackets).
 pub fn ends_with_terminal(s: &str) -> bool {
-    let t =
-        s.trim_end_matches(|c: char| matches!(c, '"' | '\'' | '”' | '’' | '»' | ')' | ']' | ' '));
+    let t = s.trim_end_matches(['"', '\'', '”', '’', '»', ')', ']', ' ']);
     t.ends_with(['.', '!', '?', '…', ':', ';'])
 }
 
