@@ -47,6 +47,10 @@ fn main() -> anyhow::Result<()> {
             );
             let report = eval::run(&dev, &out)?;
             println!("{}", report.summary());
+            println!(
+                "full precision: P={} R={} F1={}",
+                report.precision, report.recall, report.f1
+            );
             println!("predictions: {}", out.display());
         }
         "ablation" => {

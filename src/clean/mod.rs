@@ -53,6 +53,15 @@ const GOOD_MIN_CHARS: usize = 140;
 const STOP_HIGH: f32 = 0.30;
 /// Near-good: at least this dense.
 const STOP_LOW: f32 = 0.22;
+/// Region weight of content in a run of 1, 2, ... content blocks (3+: 1.0).
+const RUN_FACTORS: [f32; 3] = [1.0, 0.4, 0.7];
+/// Region score of a title copy (see `region_score`).
+const TITLE_ANCHOR: f32 = 150.0;
+/// Region penalty of a related-list or comments header.
+const SEPARATOR_PENALTY: f32 = 80.0;
+/// Teaser: a block whose first words hold this many capitalised stop words is a
+/// Title-Case headline glued to its summary ("Man Arrested In Theft Of ... A man was").
+const TEASER_CAPS_STOP: u8 = 2;
 /// At most this many teaser-fragment candidates are checked per page (each costs a scan).
 const MAX_FRAGMENT_CHECKS: usize = 32;
 /// Bytes of body given to the language detector.
@@ -201,6 +210,8 @@ struct Block<'a> {
     line: usize,
     sentence: bool,
     chars: usize,
+    /// Length for the content scores: CJK characters count three (one carries a word).
+    weight: usize,
     class: Class,
     hash: u64,
     dropped: Option<Dropped>,
@@ -400,12 +411,16 @@ impl Cleaner {
             .into_iter()
             .zip(stats)
             .map(|(s, st)| {
-                let chars = s.text.chars().count();
+                let (chars, cjk) = s
+                    .text
+                    .chars()
+                    .fold((0, 0), |(n, c), ch| (n + 1, c + usize::from(is_cjk(ch))));
+                let weight = chars + 2 * cjk;
                 let mut dropped = s.pre_drop.map(|p| match p {
                     PreDrop::Inline(f) => Dropped::Inline(f),
                     PreDrop::TitleCopy => Dropped::Title,
                 });
-                let class = self.classify(&s.text, chars, &st, stop_lang);
+                let class = self.classify(&s.text, weight, &st, stop_lang);
                 if dropped.is_none() && opts.rules {
                     if let Some(f) = self.rules.match_block(&s.text, chars, site.as_deref()) {
                         dropped = Some(Dropped::Rule(f));
@@ -417,6 +432,7 @@ impl Cleaner {
                     line: s.line,
                     sentence: s.sentence,
                     chars,
+                    weight,
                     class,
                     dropped,
                     repeated: false,
@@ -439,7 +455,7 @@ impl Cleaner {
         }
         // 8. Main region.
         if opts.region {
-            select_region(&mut blocks);
+            select_region(&mut blocks, &self.rules.separator_families);
         }
         // 9. Context.
         if opts.context {
@@ -454,6 +470,14 @@ impl Cleaner {
         for w in words(text) {
             st.words = st.words.saturating_add(1);
             let mask = self.rules.stopwords.mask(w);
+            if mask != 0
+                && st.words > 1
+                && st.words <= 12
+                && w != "I"
+                && w.starts_with(char::is_uppercase)
+            {
+                st.caps_stop_lead = st.caps_stop_lead.saturating_add(1);
+            }
             if mask != 0 {
                 for (i, c) in st.stop.iter_mut().enumerate().take(n_langs) {
                     if mask & (1 << i) != 0 {
@@ -482,6 +506,9 @@ impl Cleaner {
         match stop_lang {
             Some(lang) => {
                 let stop = st.stop.get(lang).copied().unwrap_or(0);
+                if st.caps_stop_lead >= TEASER_CAPS_STOP {
+                    return Class::Bad;
+                }
                 let density = if st.words == 0 {
                     0.0
                 } else {
@@ -513,6 +540,8 @@ impl Cleaner {
 #[derive(Debug, Default, Clone, Copy)]
 struct WordStats {
     words: u16,
+    /// Capitalised stop words among the first words, after the first one.
+    caps_stop_lead: u8,
     /// Stop words of each listed language.
     stop: [u16; MAX_STOP_LANGS],
 }
@@ -557,6 +586,14 @@ fn apply_learned(blocks: &mut [Block<'_>], model: &BoilerplateModel, site: &str)
     for i in hits {
         blocks[i].dropped = Some(Dropped::Learned);
     }
+}
+
+/// Dropped as a repeat of another block (neutral for the region search).
+fn is_repetition(b: &Block<'_>) -> bool {
+    matches!(
+        b.dropped,
+        Some(Dropped::Duplicate | Dropped::Fragment | Dropped::DoubledCaption)
+    )
 }
 
 fn is_content(b: &Block<'_>) -> bool {
@@ -664,26 +701,52 @@ fn drop_fragments(blocks: &mut [Block<'_>]) {
 
 /// Score of a block for the main-region search: content is positive, furniture
 /// and unresolved short lines negative, repetition neutral.
-fn region_score(b: &Block<'_>) -> f32 {
+fn region_score(b: &Block<'_>, separators: &[usize]) -> f32 {
+    let weight = b.weight.min(1000) as f32;
     match b.dropped {
+        // Headers of related-story lists and comment sections usually end the article.
+        Some(Dropped::Rule(f)) if separators.contains(&f) => -SEPARATOR_PENALTY,
         Some(d) if d.is_furniture() => -20.0,
+        // The headline (h1) sits right above the body: it anchors the region.
+        Some(Dropped::Title) => TITLE_ANCHOR,
         Some(_) => 0.0,
         None => match b.class {
-            Class::Good => b.chars.min(1000) as f32,
-            Class::NearGood => b.chars.min(1000) as f32 * 0.5,
+            Class::Good => weight,
+            Class::NearGood => weight * 0.5,
             Class::Short => -12.0,
-            Class::Bad => -(b.chars as f32 / 3.0).max(20.0),
+            Class::Bad => -(weight / 3.0).max(20.0),
         },
     }
 }
 
 /// Keeps the maximum-scoring contiguous run of blocks (Kadane): an article body
 /// is one run of prose, menus and link lists around it score negative.
-fn select_region(blocks: &mut [Block<'_>]) {
+fn select_region(blocks: &mut [Block<'_>], separators: &[usize]) {
+    let mut scores: Vec<f32> = blocks.iter().map(|b| region_score(b, separators)).collect();
+    // Article paragraphs come in runs; teasers of other stories come one or two at
+    // a time between headlines, bylines and dates. Short runs of content count less.
+    let mut i = 0;
+    while i < blocks.len() {
+        if !is_content(&blocks[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut members = 0;
+        while i < blocks.len() && (is_content(&blocks[i]) || is_repetition(&blocks[i])) {
+            members += usize::from(is_content(&blocks[i]));
+            i += 1;
+        }
+        let factor = RUN_FACTORS.get(members).copied().unwrap_or(1.0);
+        for (k, score) in scores.iter_mut().enumerate().take(i).skip(start) {
+            if is_content(&blocks[k]) {
+                *score *= factor;
+            }
+        }
+    }
     let (mut best, mut best_range) = (0.0f32, None);
     let (mut run, mut run_start) = (0.0f32, 0usize);
-    for (i, b) in blocks.iter().enumerate() {
-        let s = region_score(b);
+    for (i, &s) in scores.iter().enumerate() {
         if run <= 0.0 {
             run = 0.0;
             run_start = i;
@@ -758,6 +821,11 @@ fn resolve_context(blocks: &mut [Block<'_>]) {
             b.dropped = Some(Dropped::Context);
         }
     }
+}
+
+/// Han, kana and hangul: scripts written without spaces, dense in meaning per character.
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF)
 }
 
 /// ISO 639-1 code of the body's language, when whatlang is confident.

@@ -96,7 +96,12 @@ pub struct CompiledRules {
     max_block_chars: usize,
     pub inline: Vec<InlineRule>,
     pub stopwords: StopWords,
+    /// Families whose blocks usually end the article (related lists, comments).
+    pub separator_families: Vec<usize>,
 }
+
+/// Rule families whose blocks separate the article from what follows it.
+const SEPARATOR_FAMILIES: &[&str] = &["related", "comments"];
 
 /// Rules compiled into one `RegexSet`. Rules anchored at the block start are kept
 /// apart from floating ones: an all-anchored set stops at the first byte no rule
@@ -249,7 +254,12 @@ impl CompiledRules {
                 *stopwords.table.entry(h).or_insert(0) |= 1 << i;
             }
         }
+        let separator_families = SEPARATOR_FAMILIES
+            .iter()
+            .filter_map(|name| families.iter().position(|f| f == name))
+            .collect();
         Ok(CompiledRules {
+            separator_families,
             families,
             groups,
             block_meta,

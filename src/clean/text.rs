@@ -166,7 +166,7 @@ pub fn host_of(url: &str) -> Option<String> {
 /// True when the text ends like a sentence (possibly followed by closing quotes/brackets).
 pub fn ends_with_terminal(s: &str) -> bool {
     let t = s.trim_end_matches(['"', '\'', '”', '’', '»', ')', ']', ' ']);
-    t.ends_with(['.', '!', '?', '…', ':', ';'])
+    t.ends_with(['.', '!', '?', '…', ':', ';', '。', '！', '？'])
 }
 
 #[cfg(test)]
