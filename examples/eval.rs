@@ -130,7 +130,7 @@ fn main() -> anyhow::Result<()> {
                 cleaner = cleaner.with_options(*opts);
             }
             let hosts: Vec<Option<String>> = pages.iter().map(|p| eval::host(&p.url)).collect();
-            for pass in 0..5 {
+            for pass in 0..20 {
                 let t = std::time::Instant::now();
                 let mut kept = 0usize;
                 for (p, h) in pages.iter().zip(&hosts) {

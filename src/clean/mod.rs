@@ -161,6 +161,19 @@ impl Default for CleanOptions {
 pub struct Cleaner {
     rules: Arc<CompiledRules>,
     options: CleanOptions,
+    /// whatlang restricted to the languages that have a stop-word list.
+    listed_langs: Arc<whatlang::Detector>,
+}
+
+fn listed_detector(rules: &CompiledRules) -> whatlang::Detector {
+    let langs = rules
+        .stopwords
+        .langs
+        .iter()
+        .filter_map(|c| iso639_3(c))
+        .filter_map(whatlang::Lang::from_code)
+        .collect();
+    whatlang::Detector::with_allowlist(langs)
 }
 
 impl Default for Cleaner {
@@ -225,7 +238,12 @@ impl Cleaner {
         // The built-in rule files are part of the binary and compiled by the unit
         // tests, so this cannot fail at run time for a tested build.
         let rules = CompiledRules::builtin().expect("built-in rules in config/rules/ are valid");
+        Self::with_rules(rules)
+    }
+
+    fn with_rules(rules: CompiledRules) -> Self {
         Cleaner {
+            listed_langs: Arc::new(listed_detector(&rules)),
             rules: Arc::new(rules),
             options: CleanOptions::default(),
         }
@@ -234,10 +252,7 @@ impl Cleaner {
     /// Loads rule files from a directory (same format as `config/rules/`): every
     /// `*.toml` file in it is read and merged.
     pub fn from_dir(dir: &std::path::Path) -> anyhow::Result<Self> {
-        Ok(Cleaner {
-            rules: Arc::new(CompiledRules::from_dir(dir)?),
-            options: CleanOptions::default(),
-        })
+        Ok(Self::with_rules(CompiledRules::from_dir(dir)?))
     }
 
     /// The same rules with other stage switches (for ablations).
@@ -245,6 +260,7 @@ impl Cleaner {
         Cleaner {
             rules: Arc::clone(&self.rules),
             options,
+            listed_langs: Arc::clone(&self.listed_langs),
         }
     }
 
@@ -315,7 +331,7 @@ impl Cleaner {
         input: &CleanInput<'_>,
         learned: Option<&BoilerplateModel>,
     ) -> Cleaned {
-        let (title, blocks) = self.analyse(input, learned);
+        let (title, blocks, stop_lang) = self.analyse(input, learned);
         let segments_in = blocks.len();
         // 10. Paragraphs.
         let mut paragraphs: Vec<String> = Vec::new();
@@ -337,7 +353,7 @@ impl Cleaner {
             prev_kept = Some(i);
         }
         let segments_removed = blocks.iter().filter(|b| b.dropped.is_some()).count();
-        let lang = detect_lang(&paragraphs);
+        let lang = detect_lang(&paragraphs, stop_lang.map(|_| self.listed_langs.as_ref()));
         Cleaned {
             title,
             paragraphs,
@@ -350,7 +366,7 @@ impl Cleaner {
     /// Every segment of the page with the cleaner's verdict (for debugging,
     /// evaluation reports and rule tests).
     pub fn explain(&self, input: &CleanInput<'_>, learned: Option<&BoilerplateModel>) -> Explained {
-        let (title, blocks) = self.analyse(input, learned);
+        let (title, blocks, _) = self.analyse(input, learned);
         let segments = blocks
             .iter()
             .map(|b| SegmentVerdict {
@@ -371,7 +387,7 @@ impl Cleaner {
         &self,
         input: &CleanInput<'a>,
         learned: Option<&BoilerplateModel>,
-    ) -> (Option<String>, Vec<Block<'a>>) {
+    ) -> (Option<String>, Vec<Block<'a>>, Option<usize>) {
         let page = self.prepare(input);
         let Page {
             site,
@@ -461,7 +477,7 @@ impl Cleaner {
         if opts.context {
             resolve_context(&mut blocks);
         }
-        (title, blocks)
+        (title, blocks, stop_lang)
     }
 
     /// Word count and per-language stop-word counts of a block.
@@ -829,61 +845,79 @@ fn is_cjk(c: char) -> bool {
 }
 
 /// ISO 639-1 code of the body's language, when whatlang is confident.
-fn detect_lang(paragraphs: &[String]) -> Option<String> {
+/// When the page's stop words already say it is in one of the listed languages,
+/// whatlang only has to choose among those (much cheaper than scoring all of them).
+fn detect_lang(paragraphs: &[String], listed: Option<&whatlang::Detector>) -> Option<String> {
     // whatlang's cost grows with the sample; one long paragraph is a good, short sample.
     let longest = paragraphs.iter().max_by_key(|p| p.len())?;
-    let info = whatlang::detect(truncate_at_char(longest, LANG_SAMPLE_BYTES))?;
+    let sample = truncate_at_char(longest, LANG_SAMPLE_BYTES);
+    let info = match listed {
+        Some(d) => d.detect(sample)?,
+        None => whatlang::detect(sample)?,
+    };
     if !info.is_reliable() {
         return None;
     }
     iso639_1(info.lang().code()).map(str::to_string)
 }
 
+/// ISO 639-3 (whatlang) to ISO 639-1 codes.
+const ISO639: &[(&str, &str)] = &[
+    ("eng", "en"),
+    ("fra", "fr"),
+    ("spa", "es"),
+    ("deu", "de"),
+    ("ita", "it"),
+    ("por", "pt"),
+    ("nld", "nl"),
+    ("rus", "ru"),
+    ("ukr", "uk"),
+    ("pol", "pl"),
+    ("ces", "cs"),
+    ("swe", "sv"),
+    ("dan", "da"),
+    ("nob", "nb"),
+    ("fin", "fi"),
+    ("tur", "tr"),
+    ("ara", "ar"),
+    ("heb", "he"),
+    ("ell", "el"),
+    ("hun", "hu"),
+    ("ron", "ro"),
+    ("bul", "bg"),
+    ("hrv", "hr"),
+    ("srp", "sr"),
+    ("slk", "sk"),
+    ("slv", "sl"),
+    ("lit", "lt"),
+    ("lav", "lv"),
+    ("est", "et"),
+    ("cmn", "zh"),
+    ("jpn", "ja"),
+    ("kor", "ko"),
+    ("hin", "hi"),
+    ("ben", "bn"),
+    ("vie", "vi"),
+    ("tha", "th"),
+    ("ind", "id"),
+    ("cat", "ca"),
+    ("epo", "eo"),
+    ("pes", "fa"),
+    ("urd", "ur"),
+];
+
 fn iso639_1(code3: &str) -> Option<&'static str> {
-    Some(match code3 {
-        "eng" => "en",
-        "fra" => "fr",
-        "spa" => "es",
-        "deu" => "de",
-        "ita" => "it",
-        "por" => "pt",
-        "nld" => "nl",
-        "rus" => "ru",
-        "ukr" => "uk",
-        "pol" => "pl",
-        "ces" => "cs",
-        "swe" => "sv",
-        "dan" => "da",
-        "nob" => "nb",
-        "fin" => "fi",
-        "tur" => "tr",
-        "ara" => "ar",
-        "heb" => "he",
-        "ell" => "el",
-        "hun" => "hu",
-        "ron" => "ro",
-        "bul" => "bg",
-        "hrv" => "hr",
-        "srp" => "sr",
-        "slk" => "sk",
-        "slv" => "sl",
-        "lit" => "lt",
-        "lav" => "lv",
-        "est" => "et",
-        "cmn" => "zh",
-        "jpn" => "ja",
-        "kor" => "ko",
-        "hin" => "hi",
-        "ben" => "bn",
-        "vie" => "vi",
-        "tha" => "th",
-        "ind" => "id",
-        "cat" => "ca",
-        "epo" => "eo",
-        "pes" => "fa",
-        "urd" => "ur",
-        _ => return None,
-    })
+    ISO639
+        .iter()
+        .find(|(c3, _)| *c3 == code3)
+        .map(|(_, c1)| *c1)
+}
+
+fn iso639_3(code1: &str) -> Option<&'static str> {
+    ISO639
+        .iter()
+        .find(|(_, c1)| *c1 == code1)
+        .map(|(c3, _)| *c3)
 }
 
 #[cfg(test)]

@@ -73,12 +73,17 @@ pub struct StopWords {
     pub langs: Vec<String>,
     /// word hash -> bit mask of the languages whose list holds the word.
     table: HashMap<u64, u32, HashBuild>,
+    /// Longest stop word in bytes: longer words skip the look-up.
+    max_len: usize,
 }
 
 impl StopWords {
     /// Bit mask of the languages this (already trimmed) word is a stop word in.
     #[inline]
     pub fn mask(&self, word: &str) -> u32 {
+        if word.len() > self.max_len {
+            return 0;
+        }
         self.table.get(&word_hash(word)).copied().unwrap_or(0)
     }
 
@@ -252,6 +257,7 @@ impl CompiledRules {
             for w in list.split_whitespace() {
                 let h = word_hash(w);
                 *stopwords.table.entry(h).or_insert(0) |= 1 << i;
+                stopwords.max_len = stopwords.max_len.max(w.len());
             }
         }
         let separator_families = SEPARATOR_FAMILIES

@@ -10,20 +10,43 @@ use std::borrow::Cow;
 /// Borrows when the text is already collapsed (the common case for scraped lines).
 pub fn collapse_ws(s: &str) -> Cow<'_, str> {
     let trimmed = s.trim();
-    let mut prev_space = false;
+    let bytes = trimmed.as_bytes();
     let mut clean = true;
-    for c in trimmed.chars() {
-        if c.is_whitespace() {
-            if prev_space || c != ' ' {
+    let mut prev_space = false;
+    let mut i = 0;
+    // Byte scan: ASCII decides itself; only lead bytes of the few multi-byte
+    // whitespace/control characters (U+0080-U+00A0, U+1680, U+2000-U+205F, U+3000)
+    // need a decode.
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b < 0x80 {
+            if b == b' ' {
+                if prev_space {
+                    clean = false;
+                    break;
+                }
+                prev_space = true;
+            } else if b < 0x20 || b == 0x7f {
+                clean = false;
+                break;
+            } else {
+                prev_space = false;
+            }
+            i += 1;
+            continue;
+        }
+        if matches!(b, 0xC2 | 0xE1 | 0xE2 | 0xE3) {
+            let c = trimmed[i..].chars().next().unwrap_or(' ');
+            if c.is_whitespace() || c.is_control() {
                 clean = false;
                 break;
             }
-            prev_space = true;
-        } else if c.is_control() {
-            clean = false;
-            break;
-        } else {
-            prev_space = false;
+        }
+        prev_space = false;
+        i += 1;
+        // Skip continuation bytes.
+        while i < bytes.len() && (bytes[i] & 0xC0) == 0x80 {
+            i += 1;
         }
     }
     if clean {
