@@ -230,6 +230,8 @@ struct Block<'a> {
     dropped: Option<Dropped>,
     /// Member of a group of repeated blocks.
     repeated: bool,
+    /// For a dropped duplicate: the index of the copy that was kept.
+    copy_of: Option<usize>,
 }
 
 impl Cleaner {
@@ -452,6 +454,7 @@ impl Cleaner {
                     class,
                     dropped,
                     repeated: false,
+                    copy_of: None,
                 }
             })
             .collect();
@@ -679,6 +682,7 @@ fn dedupe(blocks: &mut [Block<'_>]) {
         for &i in &g {
             if i != keep {
                 blocks[i].dropped = Some(Dropped::Duplicate);
+                blocks[i].copy_of = Some(keep);
             }
         }
     }
@@ -776,6 +780,19 @@ fn select_region(blocks: &mut [Block<'_>], separators: &[usize]) {
     let Some((start, end)) = best_range else {
         return;
     };
+    // A repeated block whose kept copy lies outside the region (a standfirst also
+    // printed as page description, say) keeps its copy inside the region instead.
+    for i in start..=end {
+        if let Some(k) = blocks[i].copy_of.filter(|&k| k < start || k > end) {
+            if blocks[i].dropped == Some(Dropped::Duplicate)
+                && !blocks.iter().enumerate().any(|(j, b)| {
+                    j >= start && j <= end && j != i && b.copy_of == Some(k) && b.dropped.is_none()
+                })
+            {
+                blocks[i].dropped = None;
+            }
+        }
+    }
     for (i, b) in blocks.iter_mut().enumerate() {
         if (i < start || i > end) && b.dropped.is_none() {
             b.dropped = Some(Dropped::OutsideRegion);
