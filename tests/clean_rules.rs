@@ -443,6 +443,8 @@ fn hostile_inputs_do_not_panic() {
         "é".repeat(5000),
         "....!!!???".repeat(1000),
         "日本語の文章です。".repeat(3000),
+        // Many short lines: the context step must stay linear.
+        "Menu item\n".repeat(100_000),
     ];
     for text in &inputs {
         let c = cleaner.clean(&CleanInput {

@@ -782,14 +782,13 @@ fn select_region(blocks: &mut [Block<'_>], separators: &[usize]) {
     };
     // A repeated block whose kept copy lies outside the region (a standfirst also
     // printed as page description, say) keeps its copy inside the region instead.
-    for i in start..=end {
-        if let Some(k) = blocks[i].copy_of.filter(|&k| k < start || k > end) {
-            if blocks[i].dropped == Some(Dropped::Duplicate)
-                && !blocks.iter().enumerate().any(|(j, b)| {
-                    j >= start && j <= end && j != i && b.copy_of == Some(k) && b.dropped.is_none()
-                })
-            {
-                blocks[i].dropped = None;
+    // (`restored` marks kept copies already replaced: one restore per group, linear.)
+    let mut restored = vec![false; blocks.len()];
+    for b in &mut blocks[start..=end] {
+        if let Some(k) = b.copy_of.filter(|&k| k < start || k > end) {
+            if b.dropped == Some(Dropped::Duplicate) && !restored[k] {
+                restored[k] = true;
+                b.dropped = None;
             }
         }
     }
@@ -800,25 +799,49 @@ fn select_region(blocks: &mut [Block<'_>], separators: &[usize]) {
     }
 }
 
-/// Nearest non-short neighbour class in one direction (None at the edge).
-/// Skips short blocks and repetition drops; furniture counts as Bad.
-fn neighbour(blocks: &[Block<'_>], i: usize, forward: bool) -> Option<Class> {
-    let mut j = i;
-    loop {
-        j = if forward {
-            j.checked_add(1)?
-        } else {
-            j.checked_sub(1)?
-        };
-        let b = blocks.get(j)?;
-        match b.dropped {
-            Some(Dropped::OutsideRegion) => return None,
-            Some(d) if d.is_furniture() || d == Dropped::Context => return Some(Class::Bad),
-            Some(_) => continue,
-            None if b.class == Class::Short => continue,
-            None => return Some(b.class),
+/// What a block shows to its neighbours in the context step.
+enum Seen {
+    /// The region's edge: nothing beyond.
+    Edge,
+    /// Transparent: short blocks and repetition drops are looked through.
+    Skip,
+    Class(Class),
+}
+
+fn seen(b: &Block<'_>) -> Seen {
+    match b.dropped {
+        Some(Dropped::OutsideRegion) => Seen::Edge,
+        Some(d) if d.is_furniture() || d == Dropped::Context => Seen::Class(Class::Bad),
+        Some(_) => Seen::Skip,
+        None if b.class == Class::Short => Seen::Skip,
+        None => Seen::Class(b.class),
+    }
+}
+
+/// For every block, the class of the nearest non-short neighbour before and after
+/// it (None at an edge), in two linear passes (no rescans over runs of short lines).
+fn neighbours(blocks: &[Block<'_>]) -> (Vec<Option<Class>>, Vec<Option<Class>>) {
+    let n = blocks.len();
+    let (mut prev, mut next) = (vec![None; n], vec![None; n]);
+    let mut last = None;
+    for i in 0..n {
+        prev[i] = last;
+        match seen(&blocks[i]) {
+            Seen::Edge => last = None,
+            Seen::Skip => {}
+            Seen::Class(c) => last = Some(c),
         }
     }
+    last = None;
+    for i in (0..n).rev() {
+        next[i] = last;
+        match seen(&blocks[i]) {
+            Seen::Edge => last = None,
+            Seen::Skip => {}
+            Seen::Class(c) => last = Some(c),
+        }
+    }
+    (prev, next)
 }
 
 /// jusText's context step: near-good blocks next to content are content; short
@@ -832,24 +855,14 @@ fn resolve_context(blocks: &mut [Block<'_>]) {
             b.dropped = Some(Dropped::Context);
         }
     }
-    let mut verdicts = Vec::with_capacity(blocks.len());
-    for i in 0..blocks.len() {
-        let b = &blocks[i];
+    let (prev, next) = neighbours(blocks);
+    for (i, b) in blocks.iter_mut().enumerate() {
         let drop = b.dropped.is_none()
             && match b.class {
-                Class::NearGood => {
-                    let (p, n) = (neighbour(blocks, i, false), neighbour(blocks, i, true));
-                    !(good(p) || good(n))
-                }
-                Class::Short => {
-                    let (p, n) = (neighbour(blocks, i, false), neighbour(blocks, i, true));
-                    !(good(p) && good(n))
-                }
+                Class::NearGood => !(good(prev[i]) || good(next[i])),
+                Class::Short => !(good(prev[i]) && good(next[i])),
                 _ => false,
             };
-        verdicts.push(drop);
-    }
-    for (b, drop) in blocks.iter_mut().zip(verdicts) {
         if drop {
             b.dropped = Some(Dropped::Context);
         }
