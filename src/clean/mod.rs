@@ -35,7 +35,7 @@ mod title;
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use rules::CompiledRules;
+use rules::{CompiledRules, MAX_STOP_LANGS};
 use segment::{PreDrop, SegmentConfig};
 use text::{collapse_ws, ends_with_terminal, host_of, norm_hash, truncate_at_char, words};
 
@@ -53,10 +53,19 @@ const GOOD_MIN_CHARS: usize = 140;
 const STOP_HIGH: f32 = 0.30;
 /// Near-good: at least this dense.
 const STOP_LOW: f32 = 0.22;
+/// Region weight of content in a run of 1, 2, ... content blocks (3+: 1.0).
+const RUN_FACTORS: [f32; 3] = [1.0, 0.4, 0.7];
+/// Region score of a title copy (see `region_score`).
+const TITLE_ANCHOR: f32 = 150.0;
+/// Region penalty of a related-list or comments header.
+const SEPARATOR_PENALTY: f32 = 80.0;
+/// Teaser: a block whose first words hold this many capitalised stop words is a
+/// Title-Case headline glued to its summary ("Man Arrested In Theft Of ... A man was").
+const TEASER_CAPS_STOP: u8 = 2;
 /// At most this many teaser-fragment candidates are checked per page (each costs a scan).
 const MAX_FRAGMENT_CHECKS: usize = 32;
 /// Bytes of body given to the language detector.
-const LANG_SAMPLE_BYTES: usize = 600;
+const LANG_SAMPLE_BYTES: usize = 200;
 
 /// What the cleaner is given about one article.
 #[derive(Debug, Clone, Copy, Default)]
@@ -152,6 +161,19 @@ impl Default for CleanOptions {
 pub struct Cleaner {
     rules: Arc<CompiledRules>,
     options: CleanOptions,
+    /// whatlang restricted to the languages that have a stop-word list.
+    listed_langs: Arc<whatlang::Detector>,
+}
+
+fn listed_detector(rules: &CompiledRules) -> whatlang::Detector {
+    let langs = rules
+        .stopwords
+        .langs
+        .iter()
+        .filter_map(|c| iso639_3(c))
+        .filter_map(whatlang::Lang::from_code)
+        .collect();
+    whatlang::Detector::with_allowlist(langs)
 }
 
 impl Default for Cleaner {
@@ -201,11 +223,15 @@ struct Block<'a> {
     line: usize,
     sentence: bool,
     chars: usize,
+    /// Length for the content scores: CJK characters count three (one carries a word).
+    weight: usize,
     class: Class,
     hash: u64,
     dropped: Option<Dropped>,
     /// Member of a group of repeated blocks.
     repeated: bool,
+    /// For a dropped duplicate: the index of the copy that was kept.
+    copy_of: Option<usize>,
 }
 
 impl Cleaner {
@@ -214,7 +240,12 @@ impl Cleaner {
         // The built-in rule files are part of the binary and compiled by the unit
         // tests, so this cannot fail at run time for a tested build.
         let rules = CompiledRules::builtin().expect("built-in rules in config/rules/ are valid");
+        Self::with_rules(rules)
+    }
+
+    fn with_rules(rules: CompiledRules) -> Self {
         Cleaner {
+            listed_langs: Arc::new(listed_detector(&rules)),
             rules: Arc::new(rules),
             options: CleanOptions::default(),
         }
@@ -223,10 +254,7 @@ impl Cleaner {
     /// Loads rule files from a directory (same format as `config/rules/`): every
     /// `*.toml` file in it is read and merged.
     pub fn from_dir(dir: &std::path::Path) -> anyhow::Result<Self> {
-        Ok(Cleaner {
-            rules: Arc::new(CompiledRules::from_dir(dir)?),
-            options: CleanOptions::default(),
-        })
+        Ok(Self::with_rules(CompiledRules::from_dir(dir)?))
     }
 
     /// The same rules with other stage switches (for ablations).
@@ -234,6 +262,7 @@ impl Cleaner {
         Cleaner {
             rules: Arc::clone(&self.rules),
             options,
+            listed_langs: Arc::clone(&self.listed_langs),
         }
     }
 
@@ -273,12 +302,6 @@ impl Cleaner {
             .source
             .map(str::to_lowercase)
             .or_else(|| input.url.and_then(host_of));
-        let stop_lang = if self.options.stopwords {
-            self.rules
-                .pick_stop_language(lines.iter().filter(|l| l.len() >= 60).map(|l| l.as_ref()))
-        } else {
-            None
-        };
         let given_title = input
             .title
             .map(collapse_ws)
@@ -299,7 +322,6 @@ impl Cleaner {
         let segments = segment::segment(&lines, &cfg);
         Page {
             site,
-            stop_lang,
             title,
             segments,
         }
@@ -311,7 +333,7 @@ impl Cleaner {
         input: &CleanInput<'_>,
         learned: Option<&BoilerplateModel>,
     ) -> Cleaned {
-        let (title, blocks) = self.analyse(input, learned);
+        let (title, blocks, stop_lang) = self.analyse(input, learned);
         let segments_in = blocks.len();
         // 10. Paragraphs.
         let mut paragraphs: Vec<String> = Vec::new();
@@ -333,7 +355,7 @@ impl Cleaner {
             prev_kept = Some(i);
         }
         let segments_removed = blocks.iter().filter(|b| b.dropped.is_some()).count();
-        let lang = detect_lang(&paragraphs);
+        let lang = detect_lang(&paragraphs, stop_lang.map(|_| self.listed_langs.as_ref()));
         Cleaned {
             title,
             paragraphs,
@@ -346,7 +368,7 @@ impl Cleaner {
     /// Every segment of the page with the cleaner's verdict (for debugging,
     /// evaluation reports and rule tests).
     pub fn explain(&self, input: &CleanInput<'_>, learned: Option<&BoilerplateModel>) -> Explained {
-        let (title, blocks) = self.analyse(input, learned);
+        let (title, blocks, _) = self.analyse(input, learned);
         let segments = blocks
             .iter()
             .map(|b| SegmentVerdict {
@@ -367,26 +389,56 @@ impl Cleaner {
         &self,
         input: &CleanInput<'a>,
         learned: Option<&BoilerplateModel>,
-    ) -> (Option<String>, Vec<Block<'a>>) {
+    ) -> (Option<String>, Vec<Block<'a>>, Option<usize>) {
         let page = self.prepare(input);
         let Page {
             site,
-            stop_lang,
             title,
             segments,
         } = page;
         let opts = self.options;
 
-        // 4. Features and classes; 5. rules.
+        // 4. Features: one pass over each block's words counts stop words of every
+        // language; the page language is the list with the most hits.
+        let n_langs = self.rules.stopwords.langs.len().min(MAX_STOP_LANGS);
+        let mut page_hits = [0u32; MAX_STOP_LANGS];
+        let mut page_words = 0u32;
+        let stats: Vec<WordStats> = segments
+            .iter()
+            .map(|s| {
+                let st = if opts.stopwords {
+                    self.word_stats(&s.text, n_langs)
+                } else {
+                    WordStats::default()
+                };
+                for (p, h) in page_hits.iter_mut().zip(st.stop.iter()) {
+                    *p += u32::from(*h);
+                }
+                page_words += u32::from(st.words);
+                st
+            })
+            .collect();
+        let stop_lang = if opts.stopwords {
+            self.rules.pick_stop_language(&page_hits, page_words)
+        } else {
+            None
+        };
+
+        // Classes; 5. rules.
         let mut blocks: Vec<Block<'a>> = segments
             .into_iter()
-            .map(|s| {
-                let chars = s.text.chars().count();
+            .zip(stats)
+            .map(|(s, st)| {
+                let (chars, cjk) = s
+                    .text
+                    .chars()
+                    .fold((0, 0), |(n, c), ch| (n + 1, c + usize::from(is_cjk(ch))));
+                let weight = chars + 2 * cjk;
                 let mut dropped = s.pre_drop.map(|p| match p {
                     PreDrop::Inline(f) => Dropped::Inline(f),
                     PreDrop::TitleCopy => Dropped::Title,
                 });
-                let class = self.classify(&s.text, chars, stop_lang);
+                let class = self.classify(&s.text, weight, &st, stop_lang);
                 if dropped.is_none() && opts.rules {
                     if let Some(f) = self.rules.match_block(&s.text, chars, site.as_deref()) {
                         dropped = Some(Dropped::Rule(f));
@@ -398,9 +450,11 @@ impl Cleaner {
                     line: s.line,
                     sentence: s.sentence,
                     chars,
+                    weight,
                     class,
                     dropped,
                     repeated: false,
+                    copy_of: None,
                 }
             })
             .collect();
@@ -420,17 +474,48 @@ impl Cleaner {
         }
         // 8. Main region.
         if opts.region {
-            select_region(&mut blocks);
+            select_region(&mut blocks, &self.rules.separator_families);
         }
         // 9. Context.
         if opts.context {
             resolve_context(&mut blocks);
         }
-        (title, blocks)
+        (title, blocks, stop_lang)
+    }
+
+    /// Word count and per-language stop-word counts of a block.
+    fn word_stats(&self, text: &str, n_langs: usize) -> WordStats {
+        let mut st = WordStats::default();
+        for w in words(text) {
+            st.words = st.words.saturating_add(1);
+            let mask = self.rules.stopwords.mask(w);
+            if mask != 0
+                && st.words > 1
+                && st.words <= 12
+                && w != "I"
+                && w.starts_with(char::is_uppercase)
+            {
+                st.caps_stop_lead = st.caps_stop_lead.saturating_add(1);
+            }
+            if mask != 0 {
+                for (i, c) in st.stop.iter_mut().enumerate().take(n_langs) {
+                    if mask & (1 << i) != 0 {
+                        *c = c.saturating_add(1);
+                    }
+                }
+            }
+        }
+        st
     }
 
     /// jusText-like class from length and stop-word density.
-    fn classify(&self, text: &str, chars: usize, stop_lang: Option<usize>) -> Class {
+    fn classify(
+        &self,
+        text: &str,
+        chars: usize,
+        st: &WordStats,
+        stop_lang: Option<usize>,
+    ) -> Class {
         if !text.chars().any(char::is_alphanumeric) {
             return Class::Bad;
         }
@@ -439,15 +524,15 @@ impl Cleaner {
         }
         match stop_lang {
             Some(lang) => {
-                let bit = 1u32 << lang;
-                let (mut n, mut stop) = (0usize, 0usize);
-                for w in words(text) {
-                    n += 1;
-                    if self.rules.stopwords.mask(w) & bit != 0 {
-                        stop += 1;
-                    }
+                let stop = st.stop.get(lang).copied().unwrap_or(0);
+                if st.caps_stop_lead >= TEASER_CAPS_STOP {
+                    return Class::Bad;
                 }
-                let density = if n == 0 { 0.0 } else { stop as f32 / n as f32 };
+                let density = if st.words == 0 {
+                    0.0
+                } else {
+                    f32::from(stop) / f32::from(st.words)
+                };
                 if chars >= GOOD_MIN_CHARS && density >= STOP_HIGH {
                     Class::Good
                 } else if density >= STOP_LOW {
@@ -471,9 +556,17 @@ impl Cleaner {
     }
 }
 
+#[derive(Debug, Default, Clone, Copy)]
+struct WordStats {
+    words: u16,
+    /// Capitalised stop words among the first words, after the first one.
+    caps_stop_lead: u8,
+    /// Stop words of each listed language.
+    stop: [u16; MAX_STOP_LANGS],
+}
+
 struct Page<'a> {
     site: Option<String>,
-    stop_lang: Option<usize>,
     title: Option<String>,
     segments: Vec<segment::Segment<'a>>,
 }
@@ -512,6 +605,14 @@ fn apply_learned(blocks: &mut [Block<'_>], model: &BoilerplateModel, site: &str)
     for i in hits {
         blocks[i].dropped = Some(Dropped::Learned);
     }
+}
+
+/// Dropped as a repeat of another block (neutral for the region search).
+fn is_repetition(b: &Block<'_>) -> bool {
+    matches!(
+        b.dropped,
+        Some(Dropped::Duplicate | Dropped::Fragment | Dropped::DoubledCaption)
+    )
 }
 
 fn is_content(b: &Block<'_>) -> bool {
@@ -581,6 +682,7 @@ fn dedupe(blocks: &mut [Block<'_>]) {
         for &i in &g {
             if i != keep {
                 blocks[i].dropped = Some(Dropped::Duplicate);
+                blocks[i].copy_of = Some(keep);
             }
         }
     }
@@ -619,26 +721,52 @@ fn drop_fragments(blocks: &mut [Block<'_>]) {
 
 /// Score of a block for the main-region search: content is positive, furniture
 /// and unresolved short lines negative, repetition neutral.
-fn region_score(b: &Block<'_>) -> f32 {
+fn region_score(b: &Block<'_>, separators: &[usize]) -> f32 {
+    let weight = b.weight.min(1000) as f32;
     match b.dropped {
+        // Headers of related-story lists and comment sections usually end the article.
+        Some(Dropped::Rule(f)) if separators.contains(&f) => -SEPARATOR_PENALTY,
         Some(d) if d.is_furniture() => -20.0,
+        // The headline (h1) sits right above the body: it anchors the region.
+        Some(Dropped::Title) => TITLE_ANCHOR,
         Some(_) => 0.0,
         None => match b.class {
-            Class::Good => b.chars.min(1000) as f32,
-            Class::NearGood => b.chars.min(1000) as f32 * 0.5,
+            Class::Good => weight,
+            Class::NearGood => weight * 0.5,
             Class::Short => -12.0,
-            Class::Bad => -(b.chars as f32 / 3.0).max(20.0),
+            Class::Bad => -(weight / 3.0).max(20.0),
         },
     }
 }
 
 /// Keeps the maximum-scoring contiguous run of blocks (Kadane): an article body
 /// is one run of prose, menus and link lists around it score negative.
-fn select_region(blocks: &mut [Block<'_>]) {
+fn select_region(blocks: &mut [Block<'_>], separators: &[usize]) {
+    let mut scores: Vec<f32> = blocks.iter().map(|b| region_score(b, separators)).collect();
+    // Article paragraphs come in runs; teasers of other stories come one or two at
+    // a time between headlines, bylines and dates. Short runs of content count less.
+    let mut i = 0;
+    while i < blocks.len() {
+        if !is_content(&blocks[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut members = 0;
+        while i < blocks.len() && (is_content(&blocks[i]) || is_repetition(&blocks[i])) {
+            members += usize::from(is_content(&blocks[i]));
+            i += 1;
+        }
+        let factor = RUN_FACTORS.get(members).copied().unwrap_or(1.0);
+        for (k, score) in scores.iter_mut().enumerate().take(i).skip(start) {
+            if is_content(&blocks[k]) {
+                *score *= factor;
+            }
+        }
+    }
     let (mut best, mut best_range) = (0.0f32, None);
     let (mut run, mut run_start) = (0.0f32, 0usize);
-    for (i, b) in blocks.iter().enumerate() {
-        let s = region_score(b);
+    for (i, &s) in scores.iter().enumerate() {
         if run <= 0.0 {
             run = 0.0;
             run_start = i;
@@ -652,6 +780,18 @@ fn select_region(blocks: &mut [Block<'_>]) {
     let Some((start, end)) = best_range else {
         return;
     };
+    // A repeated block whose kept copy lies outside the region (a standfirst also
+    // printed as page description, say) keeps its copy inside the region instead.
+    // (`restored` marks kept copies already replaced: one restore per group, linear.)
+    let mut restored = vec![false; blocks.len()];
+    for b in &mut blocks[start..=end] {
+        if let Some(k) = b.copy_of.filter(|&k| k < start || k > end) {
+            if b.dropped == Some(Dropped::Duplicate) && !restored[k] {
+                restored[k] = true;
+                b.dropped = None;
+            }
+        }
+    }
     for (i, b) in blocks.iter_mut().enumerate() {
         if (i < start || i > end) && b.dropped.is_none() {
             b.dropped = Some(Dropped::OutsideRegion);
@@ -659,25 +799,49 @@ fn select_region(blocks: &mut [Block<'_>]) {
     }
 }
 
-/// Nearest non-short neighbour class in one direction (None at the edge).
-/// Skips short blocks and repetition drops; furniture counts as Bad.
-fn neighbour(blocks: &[Block<'_>], i: usize, forward: bool) -> Option<Class> {
-    let mut j = i;
-    loop {
-        j = if forward {
-            j.checked_add(1)?
-        } else {
-            j.checked_sub(1)?
-        };
-        let b = blocks.get(j)?;
-        match b.dropped {
-            Some(Dropped::OutsideRegion) => return None,
-            Some(d) if d.is_furniture() || d == Dropped::Context => return Some(Class::Bad),
-            Some(_) => continue,
-            None if b.class == Class::Short => continue,
-            None => return Some(b.class),
+/// What a block shows to its neighbours in the context step.
+enum Seen {
+    /// The region's edge: nothing beyond.
+    Edge,
+    /// Transparent: short blocks and repetition drops are looked through.
+    Skip,
+    Class(Class),
+}
+
+fn seen(b: &Block<'_>) -> Seen {
+    match b.dropped {
+        Some(Dropped::OutsideRegion) => Seen::Edge,
+        Some(d) if d.is_furniture() || d == Dropped::Context => Seen::Class(Class::Bad),
+        Some(_) => Seen::Skip,
+        None if b.class == Class::Short => Seen::Skip,
+        None => Seen::Class(b.class),
+    }
+}
+
+/// For every block, the class of the nearest non-short neighbour before and after
+/// it (None at an edge), in two linear passes (no rescans over runs of short lines).
+fn neighbours(blocks: &[Block<'_>]) -> (Vec<Option<Class>>, Vec<Option<Class>>) {
+    let n = blocks.len();
+    let (mut prev, mut next) = (vec![None; n], vec![None; n]);
+    let mut last = None;
+    for i in 0..n {
+        prev[i] = last;
+        match seen(&blocks[i]) {
+            Seen::Edge => last = None,
+            Seen::Skip => {}
+            Seen::Class(c) => last = Some(c),
         }
     }
+    last = None;
+    for i in (0..n).rev() {
+        next[i] = last;
+        match seen(&blocks[i]) {
+            Seen::Edge => last = None,
+            Seen::Skip => {}
+            Seen::Class(c) => last = Some(c),
+        }
+    }
+    (prev, next)
 }
 
 /// jusText's context step: near-good blocks next to content are content; short
@@ -691,94 +855,99 @@ fn resolve_context(blocks: &mut [Block<'_>]) {
             b.dropped = Some(Dropped::Context);
         }
     }
-    let mut verdicts = Vec::with_capacity(blocks.len());
-    for i in 0..blocks.len() {
-        let b = &blocks[i];
+    let (prev, next) = neighbours(blocks);
+    for (i, b) in blocks.iter_mut().enumerate() {
         let drop = b.dropped.is_none()
             && match b.class {
-                Class::NearGood => {
-                    let (p, n) = (neighbour(blocks, i, false), neighbour(blocks, i, true));
-                    !(good(p) || good(n))
-                }
-                Class::Short => {
-                    let (p, n) = (neighbour(blocks, i, false), neighbour(blocks, i, true));
-                    !(good(p) && good(n))
-                }
+                Class::NearGood => !(good(prev[i]) || good(next[i])),
+                Class::Short => !(good(prev[i]) && good(next[i])),
                 _ => false,
             };
-        verdicts.push(drop);
-    }
-    for (b, drop) in blocks.iter_mut().zip(verdicts) {
         if drop {
             b.dropped = Some(Dropped::Context);
         }
     }
 }
 
+/// Han, kana and hangul: scripts written without spaces, dense in meaning per character.
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF)
+}
+
 /// ISO 639-1 code of the body's language, when whatlang is confident.
-fn detect_lang(paragraphs: &[String]) -> Option<String> {
-    let mut sample = String::new();
-    for p in paragraphs {
-        if sample.len() >= LANG_SAMPLE_BYTES {
-            break;
-        }
-        if !sample.is_empty() {
-            sample.push(' ');
-        }
-        sample.push_str(truncate_at_char(p, LANG_SAMPLE_BYTES));
-    }
-    let info = whatlang::detect(&sample)?;
+/// When the page's stop words already say it is in one of the listed languages,
+/// whatlang only has to choose among those (much cheaper than scoring all of them).
+fn detect_lang(paragraphs: &[String], listed: Option<&whatlang::Detector>) -> Option<String> {
+    // whatlang's cost grows with the sample; one long paragraph is a good, short sample.
+    let longest = paragraphs.iter().max_by_key(|p| p.len())?;
+    let sample = truncate_at_char(longest, LANG_SAMPLE_BYTES);
+    let info = match listed {
+        Some(d) => d.detect(sample)?,
+        None => whatlang::detect(sample)?,
+    };
     if !info.is_reliable() {
         return None;
     }
     iso639_1(info.lang().code()).map(str::to_string)
 }
 
+/// ISO 639-3 (whatlang) to ISO 639-1 codes.
+const ISO639: &[(&str, &str)] = &[
+    ("eng", "en"),
+    ("fra", "fr"),
+    ("spa", "es"),
+    ("deu", "de"),
+    ("ita", "it"),
+    ("por", "pt"),
+    ("nld", "nl"),
+    ("rus", "ru"),
+    ("ukr", "uk"),
+    ("pol", "pl"),
+    ("ces", "cs"),
+    ("swe", "sv"),
+    ("dan", "da"),
+    ("nob", "nb"),
+    ("fin", "fi"),
+    ("tur", "tr"),
+    ("ara", "ar"),
+    ("heb", "he"),
+    ("ell", "el"),
+    ("hun", "hu"),
+    ("ron", "ro"),
+    ("bul", "bg"),
+    ("hrv", "hr"),
+    ("srp", "sr"),
+    ("slk", "sk"),
+    ("slv", "sl"),
+    ("lit", "lt"),
+    ("lav", "lv"),
+    ("est", "et"),
+    ("cmn", "zh"),
+    ("jpn", "ja"),
+    ("kor", "ko"),
+    ("hin", "hi"),
+    ("ben", "bn"),
+    ("vie", "vi"),
+    ("tha", "th"),
+    ("ind", "id"),
+    ("cat", "ca"),
+    ("epo", "eo"),
+    ("pes", "fa"),
+    ("urd", "ur"),
+];
+
 fn iso639_1(code3: &str) -> Option<&'static str> {
-    Some(match code3 {
-        "eng" => "en",
-        "fra" => "fr",
-        "spa" => "es",
-        "deu" => "de",
-        "ita" => "it",
-        "por" => "pt",
-        "nld" => "nl",
-        "rus" => "ru",
-        "ukr" => "uk",
-        "pol" => "pl",
-        "ces" => "cs",
-        "swe" => "sv",
-        "dan" => "da",
-        "nob" => "nb",
-        "fin" => "fi",
-        "tur" => "tr",
-        "ara" => "ar",
-        "heb" => "he",
-        "ell" => "el",
-        "hun" => "hu",
-        "ron" => "ro",
-        "bul" => "bg",
-        "hrv" => "hr",
-        "srp" => "sr",
-        "slk" => "sk",
-        "slv" => "sl",
-        "lit" => "lt",
-        "lav" => "lv",
-        "est" => "et",
-        "cmn" => "zh",
-        "jpn" => "ja",
-        "kor" => "ko",
-        "hin" => "hi",
-        "ben" => "bn",
-        "vie" => "vi",
-        "tha" => "th",
-        "ind" => "id",
-        "cat" => "ca",
-        "epo" => "eo",
-        "pes" => "fa",
-        "urd" => "ur",
-        _ => return None,
-    })
+    ISO639
+        .iter()
+        .find(|(c3, _)| *c3 == code3)
+        .map(|(_, c1)| *c1)
+}
+
+fn iso639_3(code1: &str) -> Option<&'static str> {
+    ISO639
+        .iter()
+        .find(|(_, c1)| *c1 == code1)
+        .map(|(c3, _)| *c3)
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use anyhow::{bail, Context};
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use serde::Deserialize;
 
-use super::text::{word_hash, words};
+use super::text::{word_hash, HashBuild};
 
 /// Built-in rule files, compiled into the binary (same format `from_dir` reads).
 pub const BUILTIN_FILES: &[(&str, &str)] = &[
@@ -28,6 +28,8 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
 ];
 
 const DEFAULT_MAX_CHARS: usize = 250;
+/// Stop-word lists beyond this many languages are ignored (counts live in fixed arrays).
+pub const MAX_STOP_LANGS: usize = 12;
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -70,31 +72,72 @@ pub struct InlineRule {
 pub struct StopWords {
     pub langs: Vec<String>,
     /// word hash -> bit mask of the languages whose list holds the word.
-    table: HashMap<u64, u32>,
-    /// hashes of words that are stop words in any language (for "content word" tests).
-    any: HashMap<u64, ()>,
+    table: HashMap<u64, u32, HashBuild>,
+    /// Longest stop word in bytes: longer words skip the look-up.
+    max_len: usize,
 }
 
 impl StopWords {
     /// Bit mask of the languages this (already trimmed) word is a stop word in.
     #[inline]
     pub fn mask(&self, word: &str) -> u32 {
+        if word.len() > self.max_len {
+            return 0;
+        }
         self.table.get(&word_hash(word)).copied().unwrap_or(0)
     }
 
     pub fn is_any_hash(&self, h: u64) -> bool {
-        self.any.contains_key(&h)
+        self.table.contains_key(&h)
     }
 }
 
 #[derive(Debug)]
 pub struct CompiledRules {
     pub families: Vec<String>,
-    block_set: Option<RegexSet>,
+    /// Whole-block rules, grouped so each block only runs the sets that can apply.
+    groups: Vec<RuleGroup>,
     block_meta: Vec<BlockRuleMeta>,
     max_block_chars: usize,
     pub inline: Vec<InlineRule>,
     pub stopwords: StopWords,
+    /// Families whose blocks usually end the article (related lists, comments).
+    pub separator_families: Vec<usize>,
+}
+
+/// Rule families whose blocks separate the article from what follows it.
+const SEPARATOR_FAMILIES: &[&str] = &["related", "comments"];
+
+/// Rules compiled into one `RegexSet`. Rules anchored at the block start are kept
+/// apart from floating ones: an all-anchored set stops at the first byte no rule
+/// can continue with, while a single floating rule makes the set scan every byte.
+/// Short-block rules are kept apart from long-block rules for the same reason.
+#[derive(Debug)]
+struct RuleGroup {
+    set: RegexSet,
+    /// Indices into `block_meta`, in set order.
+    members: Vec<usize>,
+    max_chars: usize,
+}
+
+/// Blocks up to this length are checked against short-block rules (menus, buttons...).
+const SHORT_RULE_CHARS: usize = 160;
+
+fn is_anchored(pattern: &str) -> bool {
+    let mut p = pattern;
+    while let Some(rest) = p.strip_prefix("(?") {
+        match rest.find(')') {
+            Some(end)
+                if rest[..end]
+                    .chars()
+                    .all(|c| c.is_ascii_alphabetic() || c == '-') =>
+            {
+                p = &rest[end + 1..]
+            }
+            _ => break,
+        }
+    }
+    p.starts_with('^')
 }
 
 /// `\b` in rule files means an ASCII word boundary: Unicode word boundaries force
@@ -178,30 +221,53 @@ impl CompiledRules {
                 entry.push_str(&list);
             }
         }
-        let block_set = if block_patterns.is_empty() {
-            None
-        } else {
-            Some(
-                RegexSetBuilder::new(&block_patterns)
+        let mut groups = Vec::new();
+        for anchored in [true, false] {
+            for short in [true, false] {
+                let members: Vec<usize> = (0..block_patterns.len())
+                    .filter(|&k| {
+                        is_anchored(&block_patterns[k]) == anchored
+                            && (block_meta[k].max_chars <= SHORT_RULE_CHARS) == short
+                    })
+                    .collect();
+                if members.is_empty() {
+                    continue;
+                }
+                let set = RegexSetBuilder::new(members.iter().map(|&k| &block_patterns[k]))
                     .size_limit(200 << 20)
                     .dfa_size_limit(64 << 20)
                     .build()
-                    .context("compiling the block rule set")?,
-            )
-        };
+                    .context("compiling the block rule set")?;
+                let max_chars = members
+                    .iter()
+                    .map(|&k| block_meta[k].max_chars)
+                    .max()
+                    .unwrap_or(0);
+                groups.push(RuleGroup {
+                    set,
+                    members,
+                    max_chars,
+                });
+            }
+        }
         let max_block_chars = block_meta.iter().map(|m| m.max_chars).max().unwrap_or(0);
         let mut stopwords = StopWords::default();
-        for (i, (lang, list)) in stop_lists.into_iter().enumerate().take(32) {
+        for (i, (lang, list)) in stop_lists.into_iter().enumerate().take(MAX_STOP_LANGS) {
             stopwords.langs.push(lang);
             for w in list.split_whitespace() {
                 let h = word_hash(w);
                 *stopwords.table.entry(h).or_insert(0) |= 1 << i;
-                stopwords.any.insert(h, ());
+                stopwords.max_len = stopwords.max_len.max(w.len());
             }
         }
+        let separator_families = SEPARATOR_FAMILIES
+            .iter()
+            .filter_map(|name| families.iter().position(|f| f == name))
+            .collect();
         Ok(CompiledRules {
+            separator_families,
             families,
-            block_set,
+            groups,
             block_meta,
             max_block_chars,
             inline,
@@ -220,15 +286,20 @@ impl CompiledRules {
         if chars > self.max_block_chars {
             return None;
         }
-        let set = self.block_set.as_ref()?;
-        // One cheap pass decides most blocks; the full match list only for the few that hit.
-        if !set.is_match(block) {
-            return None;
+        for g in self.groups.iter().filter(|g| chars <= g.max_chars) {
+            // One cheap pass decides most blocks; the full match list only for the few that hit.
+            if !g.set.is_match(block) {
+                continue;
+            }
+            let found = g.set.matches(block).into_iter().find_map(|i| {
+                let meta = &self.block_meta[g.members[i]];
+                (chars <= meta.max_chars && site_allows(&meta.sites, site)).then_some(meta.family)
+            });
+            if found.is_some() {
+                return found;
+            }
         }
-        set.matches(block).into_iter().find_map(|i| {
-            let meta = &self.block_meta[i];
-            (chars <= meta.max_chars && site_allows(&meta.sites, site)).then_some(meta.family)
-        })
+        None
     }
 
     pub fn inline_rules_for<'a>(
@@ -240,35 +311,18 @@ impl CompiledRules {
             .filter(move |r| site_allows(&r.sites, site))
     }
 
-    /// Picks the page language for stop-word density: the list with the most hits
-    /// over (a bounded sample of) the page's words. None when no list fits
-    /// (e.g. a language we have no list for).
-    pub fn pick_stop_language<'a>(&self, blocks: impl Iterator<Item = &'a str>) -> Option<usize> {
-        let n = self.stopwords.langs.len();
-        if n == 0 {
-            return None;
-        }
-        let mut hits = [0u32; 32];
-        let mut total = 0u32;
-        'outer: for b in blocks {
-            for w in words(b) {
-                total += 1;
-                let m = self.stopwords.mask(w);
-                if m != 0 {
-                    for (i, h) in hits.iter_mut().enumerate().take(n) {
-                        if m & (1 << i) != 0 {
-                            *h += 1;
-                        }
-                    }
-                }
-                if total >= 1500 {
-                    break 'outer;
-                }
-            }
-        }
+    /// Picks the page language for stop-word density from per-language hit
+    /// counts over the page's words: the list with the most hits, or None when no
+    /// list fits (a language we have no list for).
+    pub fn pick_stop_language(
+        &self,
+        hits: &[u32; MAX_STOP_LANGS],
+        total_words: u32,
+    ) -> Option<usize> {
+        let n = self.stopwords.langs.len().min(MAX_STOP_LANGS);
         let (best, &count) = hits.iter().enumerate().take(n).max_by_key(|(_, c)| **c)?;
         // Prose in a listed language has 25-50% stop words; under 8% means no list fits.
-        (total > 0 && count * 100 >= total * 8).then_some(best)
+        (total_words > 0 && count * 100 >= total_words * 8).then_some(best)
     }
 }
 
@@ -300,6 +354,14 @@ mod tests {
         let chars = line.chars().count();
         assert!(r.match_block(line, chars, Some("france24.com")).is_some());
         assert!(r.match_block(line, chars, Some("example.com")).is_none());
+    }
+
+    #[test]
+    fn anchored_patterns_are_recognised() {
+        assert!(is_anchored("^foo"));
+        assert!(is_anchored("(?i)^foo"));
+        assert!(!is_anchored("(?i)foo"));
+        assert!(!is_anchored("(?P<x>^foo)"));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use super::rules::CompiledRules;
 use super::text::collapse_ws;
 
 /// A line at least this long, holding at least `FLAT_MIN_SENTENCES`, is a flattened page.
-const FLAT_MIN_CHARS: usize = 1200;
+const FLAT_MIN_CHARS: usize = 1000;
 const FLAT_MIN_SENTENCES: usize = 6;
 /// Bound on the number of inline cuts per sentence (keeps the work linear).
 const MAX_INLINE_CUTS: usize = 8;

@@ -10,20 +10,43 @@ use std::borrow::Cow;
 /// Borrows when the text is already collapsed (the common case for scraped lines).
 pub fn collapse_ws(s: &str) -> Cow<'_, str> {
     let trimmed = s.trim();
-    let mut prev_space = false;
+    let bytes = trimmed.as_bytes();
     let mut clean = true;
-    for c in trimmed.chars() {
-        if c.is_whitespace() {
-            if prev_space || c != ' ' {
+    let mut prev_space = false;
+    let mut i = 0;
+    // Byte scan: ASCII decides itself; only lead bytes of the few multi-byte
+    // whitespace/control characters (U+0080-U+00A0, U+1680, U+2000-U+205F, U+3000)
+    // need a decode.
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b < 0x80 {
+            if b == b' ' {
+                if prev_space {
+                    clean = false;
+                    break;
+                }
+                prev_space = true;
+            } else if b < 0x20 || b == 0x7f {
+                clean = false;
+                break;
+            } else {
+                prev_space = false;
+            }
+            i += 1;
+            continue;
+        }
+        if matches!(b, 0xC2 | 0xE1 | 0xE2 | 0xE3) {
+            let c = trimmed[i..].chars().next().unwrap_or(' ');
+            if c.is_whitespace() || c.is_control() {
                 clean = false;
                 break;
             }
-            prev_space = true;
-        } else if c.is_control() {
-            clean = false;
-            break;
-        } else {
-            prev_space = false;
+        }
+        prev_space = false;
+        i += 1;
+        // Skip continuation bytes.
+        while i < bytes.len() && (bytes[i] & 0xC0) == 0x80 {
+            i += 1;
         }
     }
     if clean {
@@ -53,6 +76,12 @@ impl Fnv {
     }
     #[inline]
     pub fn push_char(&mut self, c: char) {
+        // ASCII (most text) costs one round; other code points three.
+        if c.is_ascii() {
+            self.0 ^= c as u64;
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+            return;
+        }
         let mut v = c as u32;
         // Feed the code point as up to 3 bytes (all code points fit in 21 bits).
         for _ in 0..3 {
@@ -71,7 +100,11 @@ impl Fnv {
 pub fn norm_hash(s: &str) -> u64 {
     let mut h = Fnv::new();
     for c in s.chars() {
-        if c.is_alphanumeric() {
+        if c.is_ascii() {
+            if c.is_ascii_alphanumeric() {
+                h.push_char(c.to_ascii_lowercase());
+            }
+        } else if c.is_alphanumeric() {
             for l in c.to_lowercase() {
                 h.push_char(l);
             }
@@ -84,12 +117,37 @@ pub fn norm_hash(s: &str) -> u64 {
 pub fn word_hash(w: &str) -> u64 {
     let mut h = Fnv::new();
     for c in w.chars() {
+        if c.is_ascii() {
+            h.push_char(c.to_ascii_lowercase());
+            continue;
+        }
         for l in c.to_lowercase() {
             h.push_char(l);
         }
     }
     h.finish()
 }
+
+/// A hasher for keys that already are good 64-bit hashes (our FNV values):
+/// passes them through instead of re-hashing them with SipHash.
+#[derive(Default, Clone, Copy)]
+pub struct PassThroughHasher(u64);
+
+impl std::hash::Hasher for PassThroughHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) ^ u64::from(b) ^ (self.0 >> 56);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+pub type HashBuild = std::hash::BuildHasherDefault<PassThroughHasher>;
 
 /// Iterates over the words of a block with leading/trailing punctuation removed.
 /// Apostrophe-joined French/Italian elisions ("l'accueil") stay one word.
@@ -130,9 +188,8 @@ pub fn host_of(url: &str) -> Option<String> {
 
 /// True when the text ends like a sentence (possibly followed by closing quotes/brackets).
 pub fn ends_with_terminal(s: &str) -> bool {
-    let t =
-        s.trim_end_matches(|c: char| matches!(c, '"' | '\'' | '”' | '’' | '»' | ')' | ']' | ' '));
-    t.ends_with(['.', '!', '?', '…', ':', ';'])
+    let t = s.trim_end_matches(['"', '\'', '”', '’', '»', ')', ']', ' ']);
+    t.ends_with(['.', '!', '?', '…', ':', ';', '。', '！', '？'])
 }
 
 #[cfg(test)]

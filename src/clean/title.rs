@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use super::rules::StopWords;
 use super::text::{word_hash, words};
 
-const MAX_SUBJECT_WORDS: usize = 6000;
+const MAX_SUBJECT_WORDS: usize = 1500;
 /// Lines with at least this many words are paragraphs: they define the subject.
 const SUBJECT_LINE_WORDS: usize = 25;
 const MIN_TITLE_CHARS: usize = 12;

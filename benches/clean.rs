@@ -1,0 +1,80 @@
+//! Cleaner throughput on real pages: `cargo bench --bench clean`.
+//!
+//! Reads the benchmark's dev pages (`scraped_text`) from
+//! /work/shared/eval-data/dev.jsonl (or $CLEAN_BENCH_DATA) at bench time; the data
+//! is never copied into the repository. When it is absent, falls back to the seed
+//! fixtures and says so. Criterion reports elements/s = pages/s on one thread.
+
+use std::path::Path;
+
+use article_ingest::clean::eval::{host, load_pages, DEFAULT_DEV_PATH};
+use article_ingest::clean::{CleanInput, Cleaner};
+use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+
+struct BenchPage {
+    text: String,
+    url: Option<String>,
+    host: Option<String>,
+}
+
+fn pages() -> (Vec<BenchPage>, &'static str) {
+    let path = std::env::var("CLEAN_BENCH_DATA").unwrap_or_else(|_| DEFAULT_DEV_PATH.to_string());
+    match load_pages(Path::new(&path)) {
+        Ok(pages) => (
+            pages
+                .into_iter()
+                .map(|p| BenchPage {
+                    host: host(&p.url),
+                    url: Some(p.url),
+                    text: p.scraped_text,
+                })
+                .collect(),
+            "dev pages",
+        ),
+        Err(e) => {
+            eprintln!("benchmark data unavailable ({e}); FALLING BACK to the seed fixtures");
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seeds");
+            let mut v = Vec::new();
+            for entry in std::fs::read_dir(&dir)
+                .expect("seed fixtures dir")
+                .flatten()
+            {
+                let path = entry.path();
+                if path.extension().and_then(|e| e.to_str()) == Some("txt") {
+                    let text = std::fs::read_to_string(&path).expect("seed fixture");
+                    v.push(BenchPage {
+                        text,
+                        url: None,
+                        host: None,
+                    });
+                }
+            }
+            (v, "seed fixtures (fallback)")
+        }
+    }
+}
+
+fn bench_clean(c: &mut Criterion) {
+    let (pages, what) = pages();
+    let cleaner = Cleaner::builtin();
+    let mut group = c.benchmark_group(format!("clean {what}"));
+    group.throughput(Throughput::Elements(pages.len() as u64));
+    group.sample_size(20);
+    group.bench_function("all pages, one thread", |b| {
+        b.iter(|| {
+            for p in &pages {
+                let input = CleanInput {
+                    text: &p.text,
+                    title: None,
+                    source: p.host.as_deref(),
+                    url: p.url.as_deref(),
+                };
+                black_box(cleaner.clean(black_box(&input)));
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_clean);
+criterion_main!(benches);

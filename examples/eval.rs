@@ -1,0 +1,156 @@
+//! Evaluation and debugging runs of the cleaner (the worker's CLI wires `eval` too).
+//!
+//! ```text
+//! cargo run --release --example eval -- eval [DEV.jsonl] [PRED.jsonl]   # P/R/F1 + predictions
+//! cargo run --release --example eval -- ablation [DEV.jsonl]             # one stage off at a time
+//! cargo run --release --example eval -- worst [DEV.jsonl] [N]            # worst documents
+//! cargo run --release --example eval -- page DEV.jsonl ID_PREFIX         # verdicts on one page
+//! cargo run --release --example eval -- explain FILE [URL]               # verdicts on a text file
+//! ```
+use std::path::PathBuf;
+
+use article_ingest::clean::eval::{self, DEFAULT_DEV_PATH};
+use article_ingest::clean::{CleanInput, Cleaner, Explained};
+
+fn print_explained(e: &Explained, gold: Option<&str>) {
+    println!("TITLE: {:?}", e.title);
+    for s in &e.segments {
+        let verdict = s.dropped.as_deref().unwrap_or("KEPT");
+        // G: the segment's opening words are in the gold body (a rough marker for debugging).
+        let in_gold = gold.map(|g| {
+            let probe: String = s.text.chars().take(40).collect();
+            if g.contains(probe.trim()) {
+                "G"
+            } else {
+                " "
+            }
+        });
+        let text: String = s.text.chars().take(130).collect();
+        println!(
+            "{} {verdict:>18} {:>8} | {text}",
+            in_gold.unwrap_or(" "),
+            s.class
+        );
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let cmd = args.first().map(String::as_str).unwrap_or("eval");
+    let dev = PathBuf::from(args.get(1).map(String::as_str).unwrap_or(DEFAULT_DEV_PATH));
+    match cmd {
+        "eval" => {
+            let out = PathBuf::from(
+                args.get(2)
+                    .map(String::as_str)
+                    .unwrap_or("/tmp/cleaner-predictions.jsonl"),
+            );
+            let report = eval::run(&dev, &out)?;
+            println!("{}", report.summary());
+            println!(
+                "full precision: P={} R={} F1={}",
+                report.precision, report.recall, report.f1
+            );
+            println!("predictions: {}", out.display());
+        }
+        "ablation" => {
+            let base = Cleaner::builtin();
+            for (name, opts) in eval::ablation_variants() {
+                let r = eval::run_with(&base.with_options(opts), &dev, None)?;
+                println!(
+                    "{name:<24} P={:.3} R={:.3} F1={:.3}",
+                    r.precision, r.recall, r.f1
+                );
+            }
+        }
+        "worst" => {
+            let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(15);
+            let mut r = eval::run_with(&Cleaner::builtin(), &dev, None)?;
+            println!("{}", r.summary());
+            let f1 = |p: f64, r: f64| {
+                if p + r > 0.0 {
+                    2.0 * p * r / (p + r)
+                } else {
+                    0.0
+                }
+            };
+            r.docs
+                .sort_by(|a, b| f1(a.precision, a.recall).total_cmp(&f1(b.precision, b.recall)));
+            for d in r.docs.iter().take(n) {
+                println!(
+                    "{}  P={:.3} R={:.3}  {}",
+                    &d.id[..d.id.len().min(12)],
+                    d.precision,
+                    d.recall,
+                    d.url
+                );
+            }
+        }
+        "page" => {
+            let prefix = args
+                .get(2)
+                .ok_or_else(|| anyhow::anyhow!("page DEV ID_PREFIX"))?;
+            let pages = eval::load_pages(&dev)?;
+            let page = pages
+                .iter()
+                .find(|p| p.id.starts_with(prefix.as_str()))
+                .ok_or_else(|| anyhow::anyhow!("no page {prefix}"))?;
+            let host = article_ingest::clean::eval::host(&page.url);
+            let input = CleanInput {
+                text: &page.scraped_text,
+                title: None,
+                source: host.as_deref(),
+                url: Some(&page.url),
+            };
+            println!("URL: {}", page.url);
+            print_explained(&Cleaner::builtin().explain(&input, None), Some(&page.gold));
+        }
+        "explain" => {
+            let text = std::fs::read_to_string(&dev)?;
+            let url = args.get(2).map(String::as_str);
+            let input = CleanInput {
+                text: &text,
+                title: None,
+                source: None,
+                url,
+            };
+            print_explained(&Cleaner::builtin().explain(&input, None), None);
+        }
+        "speed" => {
+            // Single-threaded passes over all pages; later passes show the warmed-up speed.
+            let pages = eval::load_pages(&dev)?;
+            let mut cleaner = Cleaner::builtin();
+            // Optional: a stage to switch off, to see what it costs (`speed DEV rules`).
+            if let Some(stage) = args.get(2) {
+                let variants = eval::ablation_variants();
+                let (_, opts) = variants
+                    .iter()
+                    .find(|(name, _)| name.trim_start_matches("- ").starts_with(stage.as_str()))
+                    .ok_or_else(|| anyhow::anyhow!("unknown stage {stage}"))?;
+                cleaner = cleaner.with_options(*opts);
+            }
+            let hosts: Vec<Option<String>> = pages.iter().map(|p| eval::host(&p.url)).collect();
+            for pass in 0..20 {
+                let t = std::time::Instant::now();
+                let mut kept = 0usize;
+                for (p, h) in pages.iter().zip(&hosts) {
+                    let input = CleanInput {
+                        text: &p.scraped_text,
+                        title: None,
+                        source: h.as_deref(),
+                        url: Some(&p.url),
+                    };
+                    kept += cleaner.clean(&input).paragraphs.len();
+                }
+                let s = t.elapsed().as_secs_f64();
+                println!(
+                    "pass {pass}: {:.0} pages/s ({:.1} us/page, {kept} paragraphs)",
+                    pages.len() as f64 / s,
+                    s * 1e6 / pages.len() as f64
+                );
+            }
+        }
+        other => anyhow::bail!("unknown command {other}"),
+    }
+    Ok(())
+}

@@ -1,0 +1,464 @@
+//! Rule families and stages of the cleaner on realistic pages written for these tests.
+//!
+//! Each test builds a small page: a headline, real paragraphs (several languages)
+//! and one kind of furniture, then checks that the furniture is gone from the
+//! body, the paragraphs are all there, and (via `Cleaner::explain`) that the
+//! intended stage removed it.
+
+use article_ingest::clean::{CleanInput, Cleaned, Cleaner};
+
+const EN: [&str; 4] = [
+    "The city council voted on Tuesday night to approve the new harbour bridge, ending a decade of debate about the crossing and what it would cost the taxpayers of the town.",
+    "Supporters of the project said the bridge would cut the drive between the two halves of the city from forty minutes to less than ten, and bring new shops to the waterfront.",
+    "The ferry operators, who have carried commuters across the harbour since the 1950s, said they had not been consulted and that they would ask a court to review the decision",
+    "Construction is expected to start next spring and to last about three years, according to the engineering firm that won the contract in a tender earlier this year.",
+];
+const EN_TITLE: &str = "Council approves harbour bridge after a decade of debate";
+
+const FR: [&str; 3] = [
+    "Le conseil municipal a adopté mardi soir le projet de nouveau pont sur le port, mettant fin à dix ans de débats sur le coût de l'ouvrage et sur son tracé.",
+    "Les partisans du projet estiment que le pont réduira le trajet entre les deux rives de la ville de quarante minutes à moins de dix, et qu'il attirera de nouveaux commerces.",
+    "Les travaux devraient commencer au printemps prochain et durer environ trois ans, selon le bureau d'études qui a remporté le marché au début de l'année",
+];
+const FR_TITLE: &str = "Le conseil municipal adopte le projet de pont sur le port";
+
+fn page(lines: &[&str]) -> String {
+    lines.join("\n")
+}
+
+fn clean(text: &str) -> Cleaned {
+    Cleaner::builtin().clean(&CleanInput {
+        text,
+        title: None,
+        source: Some("example.org"),
+        url: None,
+    })
+}
+
+/// Asserts every paragraph is kept and the furniture is gone; returns the verdict of
+/// the furniture segment.
+fn check(lines: &[&str], paragraphs: &[&str], furniture: &str) -> String {
+    let text = page(lines);
+    let cleaned = clean(&text);
+    let body = cleaned.body();
+    for p in paragraphs {
+        assert!(body.contains(p), "lost paragraph {p:?}\nbody: {body}");
+    }
+    assert!(
+        !body.contains(furniture),
+        "kept furniture {furniture:?}\nbody: {body}"
+    );
+    let explained = Cleaner::builtin().explain(
+        &CleanInput {
+            text: &text,
+            title: None,
+            source: Some("example.org"),
+            url: None,
+        },
+        None,
+    );
+    explained
+        .find(furniture)
+        .and_then(|s| s.dropped.clone())
+        .unwrap_or_else(|| "not a separate segment".to_string())
+}
+
+fn with_furniture_between(furniture: &str) -> (Vec<&str>, String) {
+    let lines = vec![EN_TITLE, EN[0], EN[1], furniture, EN[2], EN[3]];
+    let verdict = check(&lines, &EN, furniture);
+    (lines, verdict)
+}
+
+fn with_furniture_after(furniture: &str) -> String {
+    check(
+        &[EN_TITLE, EN[0], EN[1], EN[2], EN[3], furniture],
+        &EN,
+        furniture,
+    )
+}
+
+#[test]
+fn cta_app_download_and_contact_calls() {
+    assert_eq!(
+        with_furniture_between("Download our free app to get breaking news alerts").1,
+        "rule:cta"
+    );
+    assert_eq!(
+        check(
+            &[
+                FR_TITLE,
+                FR[0],
+                FR[1],
+                FR[2],
+                "Pour explorer les options de sponsoring, contactez-nous."
+            ],
+            &FR,
+            "contactez-nous"
+        ),
+        "rule:cta"
+    );
+}
+
+#[test]
+fn cookie_consent_banners() {
+    let banner = "We use cookies to improve your experience on our site. By continuing to browse you accept our use of cookies and our privacy policy.";
+    assert_eq!(with_furniture_after(banner), "rule:cookie");
+    let fr = "Nous utilisons des cookies pour améliorer votre expérience. Gérer mes préférences";
+    assert_eq!(
+        check(&[fr, FR_TITLE, FR[0], FR[1], FR[2]], &FR, fr),
+        "rule:cookie"
+    );
+}
+
+#[test]
+fn ad_markers_in_many_languages() {
+    for marker in [
+        "Advertisement",
+        "PUBLICITÉ",
+        "Anzeige",
+        "Publicidad",
+        "- Advertisement -",
+        "Story continues below advertisement",
+    ] {
+        assert_eq!(with_furniture_between(marker).1, "rule:ads", "{marker}");
+    }
+}
+
+#[test]
+fn share_and_follow_rows() {
+    assert_eq!(with_furniture_between("Share on Facebook").1, "rule:share");
+    assert_eq!(
+        with_furniture_between("Facebook Twitter Email Print").1,
+        "rule:share"
+    );
+    assert_eq!(
+        with_furniture_after(
+            "Follow us on Twitter and Instagram for the latest news from the harbour"
+        ),
+        "rule:follow"
+    );
+    assert_eq!(
+        check(
+            &[
+                FR_TITLE,
+                FR[0],
+                FR[1],
+                FR[2],
+                "Suivez-nous sur notre chaîne WhatsApp et ne manquez rien."
+            ],
+            &FR,
+            "Suivez-nous"
+        ),
+        "rule:follow"
+    );
+}
+
+#[test]
+fn newsletter_signups() {
+    assert_eq!(
+        with_furniture_after(
+            "Sign up for our morning newsletter and get the day's news in your inbox"
+        ),
+        "rule:newsletter"
+    );
+    assert_eq!(
+        with_furniture_after("Enter your email address"),
+        "rule:newsletter"
+    );
+}
+
+#[test]
+fn related_and_read_more_lists() {
+    assert_eq!(
+        with_furniture_between("READ MORE: Why the old ferry terminal is closing").1,
+        "rule:related"
+    );
+    assert_eq!(
+        check(
+            &[
+                FR_TITLE,
+                FR[0],
+                "Lire aussi : Le port fête ses cent ans",
+                FR[1],
+                FR[2]
+            ],
+            &FR,
+            "Lire aussi"
+        ),
+        "rule:related"
+    );
+    assert_eq!(with_furniture_after("Related Articles"), "rule:related");
+    assert_eq!(
+        with_furniture_after("NEXT City budget: the mayor unveils a plan for schools"),
+        "rule:related"
+    );
+    assert_eq!(
+        with_furniture_after("Tags: harbour, bridge, council, transport"),
+        "rule:related"
+    );
+}
+
+#[test]
+fn copyright_and_legal_footers() {
+    assert_eq!(
+        with_furniture_after("© 2024 Harbour Gazette Ltd. All rights reserved."),
+        "rule:copyright"
+    );
+    assert_eq!(with_furniture_after("Privacy Policy"), "rule:copyright");
+}
+
+#[test]
+fn comment_counters_and_headers() {
+    assert_eq!(with_furniture_after("12 Comments"), "rule:comments");
+    assert_eq!(with_furniture_after("Leave a Reply"), "rule:comments");
+    assert_eq!(with_furniture_after("Commentaires"), "rule:comments");
+    assert_eq!(with_furniture_after("Rating: 25 Votes"), "rule:comments");
+}
+
+#[test]
+fn photo_credits() {
+    assert_eq!(
+        with_furniture_between("Photo: John Smith/Getty Images").1,
+        "rule:credit"
+    );
+    assert_eq!(with_furniture_between("© Jane Doe, AP").1, "rule:credit");
+}
+
+#[test]
+fn timestamps_reading_times_and_video_durations() {
+    for stamp in [
+        "Published: 19/06/2024 - 01:54",
+        "Updated 3 hours ago",
+        "4 min read",
+        "June 18, 2024 at 9:24 pm ET",
+        "32M ago",
+    ] {
+        assert!(
+            with_furniture_between(stamp)
+                .1
+                .starts_with("rule:timestamp"),
+            "{stamp}"
+        );
+    }
+    assert_eq!(
+        with_furniture_between("Watch: the first cars cross the old harbour 03:36").1,
+        "rule:timestamp"
+    );
+}
+
+#[test]
+fn bylines() {
+    assert_eq!(
+        with_furniture_between("By Jane Doe and John Smith").1,
+        "rule:byline"
+    );
+    assert_eq!(
+        with_furniture_between("Par : FRANCE 24 Suivre").1,
+        "rule:byline"
+    );
+}
+
+#[test]
+fn menus_and_breadcrumbs() {
+    let menu = [
+        "Home", "News", "Sport", "Business", "Culture", "Weather", "Travel", "Opinion",
+    ];
+    let mut lines: Vec<&str> = menu.to_vec();
+    lines.extend([EN_TITLE, EN[0], EN[1], EN[2], EN[3]]);
+    lines.extend(menu);
+    let cleaned = clean(&page(&lines));
+    assert_eq!(cleaned.paragraphs, EN.to_vec());
+    assert_eq!(
+        with_furniture_between("Home | News | Local | Transport").1,
+        "rule:menu"
+    );
+    assert_eq!(
+        check(
+            &["InternationalPolitique", FR_TITLE, FR[0], FR[1], FR[2]],
+            &FR,
+            "InternationalPolitique"
+        ),
+        "rule:menu"
+    );
+}
+
+#[test]
+fn repeated_blocks_are_kept_once() {
+    // A lede printed as a teaser above the article and again in it; a caption printed twice in a row.
+    let caption = "The harbour seen from the old lighthouse on the morning of the vote, with the ferry in the distance.";
+    let lines = [
+        EN[0], EN_TITLE, EN[0], caption, caption, EN[1], EN[2], EN[3],
+    ];
+    let cleaned = clean(&page(&lines));
+    let body = cleaned.body();
+    assert_eq!(body.matches(EN[0]).count(), 1, "{body}");
+    assert!(
+        !body.contains(caption),
+        "a doubled caption is furniture: {body}"
+    );
+    for p in EN {
+        assert!(body.contains(p));
+    }
+}
+
+#[test]
+fn title_is_detected_and_its_copies_removed() {
+    let lines = [
+        "Council approves harbour bridge after a decade of debate | Harbour Gazette",
+        "News",
+        "Local",
+        EN_TITLE,
+        EN_TITLE,
+        EN[0],
+        EN[1],
+        EN[2],
+        EN[3],
+    ];
+    let cleaned = clean(&page(&lines));
+    assert_eq!(cleaned.title.as_deref(), Some(EN_TITLE));
+    assert_eq!(cleaned.paragraphs, EN.to_vec());
+    // A sane title given by the scraper wins.
+    let given = Cleaner::builtin().clean(&CleanInput {
+        text: &page(&lines),
+        title: Some("  Harbour  bridge approved "),
+        source: None,
+        url: None,
+    });
+    assert_eq!(given.title.as_deref(), Some("Harbour bridge approved"));
+}
+
+#[test]
+fn one_line_pages_are_split_into_sentences() {
+    // A whole page flattened into one line: navigation, title, stamps, ad marker, body, app call.
+    let mut body: Vec<String> = EN
+        .iter()
+        .map(|p| {
+            if p.ends_with('.') {
+                p.to_string()
+            } else {
+                format!("{p}.")
+            }
+        })
+        .collect();
+    body.push("The mayor said the town would hold a public meeting in January so that residents can see the final design and ask questions about the works.".to_string());
+    body.push("A group of residents from the north shore has already started collecting signatures against the toll that the council plans to charge drivers.".to_string());
+    let line = format!(
+        "Harbour Gazette News Sport Business Culture Weather {EN_TITLE} Published: 18/06/2024 - 09:12 4 min read PUBLICITÉ {} {} {} Download the app Harbour Gazette {} {} {}",
+        body[0], body[1], body[4], body[2], body[3], body[5]
+    );
+    let text = format!("{EN_TITLE}\n\n{line}\n\nComments");
+    let cleaned = clean(&text);
+    let out = cleaned.body();
+    for s in &body {
+        assert!(out.contains(s.as_str()), "lost {s:?} in {out}");
+    }
+    for junk in [
+        "Published",
+        "min read",
+        "PUBLICITÉ",
+        "Download the app",
+        "Comments",
+        "Sport Business",
+    ] {
+        assert!(!out.contains(junk), "kept {junk:?} in {out}");
+    }
+    assert!(
+        cleaned.segments_in > 8,
+        "the line was split: {} segments",
+        cleaned.segments_in
+    );
+}
+
+#[test]
+fn paragraphs_without_final_punctuation_are_kept() {
+    let cleaned = clean(&page(&[EN_TITLE, EN[0], EN[1], EN[2], EN[3]]));
+    assert!(cleaned.body().contains(EN[2]), "EN[2] has no full stop");
+    let cleaned = clean(&page(&[FR_TITLE, FR[0], FR[1], FR[2]]));
+    assert!(cleaned.body().contains(FR[2]), "FR[2] has no full stop");
+    assert_eq!(cleaned.lang.as_deref(), Some("fr"));
+}
+
+#[test]
+fn subheadings_between_paragraphs_are_kept() {
+    let lines = [
+        EN_TITLE,
+        EN[0],
+        EN[1],
+        "What the ferry operators say",
+        EN[2],
+        EN[3],
+    ];
+    assert!(clean(&page(&lines))
+        .body()
+        .contains("What the ferry operators say"));
+}
+
+#[test]
+fn rules_load_from_a_directory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("mine.toml"),
+        "[[rule]]\nfamily = \"custom\"\npattern = '''^Harbour Gazette Plus$'''\n\n[stopwords]\nen = \"the of and to a in that\"\n",
+    )
+    .expect("write rules");
+    let cleaner = Cleaner::from_dir(dir.path()).expect("rules load");
+    let text = page(&[EN_TITLE, EN[0], "Harbour Gazette Plus", EN[1]]);
+    let explained = cleaner.explain(
+        &CleanInput {
+            text: &text,
+            ..Default::default()
+        },
+        None,
+    );
+    assert_eq!(
+        explained
+            .find("Harbour Gazette Plus")
+            .and_then(|s| s.dropped.as_deref()),
+        Some("rule:custom")
+    );
+    // A broken pattern is an error, not a panic.
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "[[rule]]\nfamily = \"x\"\npattern = '''(unclosed'''\n",
+    )
+    .expect("write");
+    assert!(Cleaner::from_dir(dir.path()).is_err());
+    assert!(Cleaner::from_dir(&dir.path().join("missing")).is_err());
+}
+
+#[test]
+fn hostile_inputs_do_not_panic() {
+    let cleaner = Cleaner::builtin();
+    let combining = format!("e{}", "\u{301}".repeat(100_000));
+    let huge = EN.join("\n").repeat(2_000);
+    let one_huge_line = EN.join(" ").repeat(500);
+    let controls: String = (0u8..32).map(char::from).cycle().take(10_000).collect();
+    let inputs = [
+        String::new(),
+        "\n\n\r\n".to_string(),
+        combining,
+        huge,
+        one_huge_line,
+        controls,
+        "é".repeat(5000),
+        "....!!!???".repeat(1000),
+        "日本語の文章です。".repeat(3000),
+        // Many short lines: the context step must stay linear.
+        "Menu item\n".repeat(100_000),
+    ];
+    for text in &inputs {
+        let c = cleaner.clean(&CleanInput {
+            text,
+            title: Some(text),
+            source: Some(text),
+            url: Some(text),
+        });
+        assert!(c.segments_removed <= c.segments_in);
+        for p in &c.paragraphs {
+            assert!(
+                !p.contains('\n') && !p.contains("  "),
+                "paragraphs are collapsed single lines"
+            );
+        }
+    }
+}
