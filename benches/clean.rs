@@ -1,7 +1,7 @@
 //! Cleaner throughput on real pages: `cargo bench --bench clean`.
 //!
 //! Reads the benchmark's dev pages (`scraped_text`) from
-//! /work/shared/eval-data/dev.jsonl (or $CLEAN_BENCH_DATA) at bench time; the data
+//! ../shared/eval-data/dev.jsonl (or $CLEAN_BENCH_DATA) at bench time; the data
 //! is never copied into the repository. When it is absent, falls back to the seed
 //! fixtures and says so. Criterion reports elements/s = pages/s on one thread.
 

@@ -4,10 +4,11 @@
 #   scripts/eval.sh [DEV.jsonl]
 # The dev data is read where it lives; it is never copied into the repository.
 set -euo pipefail
-DEV="${1:-/work/shared/eval-data/dev.jsonl}"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DEV="${1:-$ROOT/../shared/eval-data/dev.jsonl}"
 SCORER="$(dirname "$DEV")/score.py"
 PRED="$(mktemp /tmp/cleaner-pred.XXXXXX.jsonl)"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target-cleaner}"
+cd "$ROOT"
 cargo run -q --release --example eval -- eval "$DEV" "$PRED"
 if [[ -f "$SCORER" ]]; then
   echo "score.py:"

@@ -103,6 +103,24 @@ enum Command {
         #[arg(long)]
         soak: bool,
     },
+    /// Score the cleaner on a benchmark JSONL ({id, url, scraped_text, gold} per line).
+    #[command(
+        after_help = "Writes predictions ({\"id\", \"text\"} per line) and prints P, R and F1 with the benchmark's metric\n(4-token shingles, as the benchmark's score.py).\nExamples:\n  article-ingest eval ../shared/eval-data/dev.jsonl\n  article-ingest eval --min-f1 0.90 --predictions /tmp/pred.jsonl ../shared/eval-data/dev.jsonl"
+    )]
+    Eval {
+        /// The benchmark file.
+        #[arg(default_value = "../shared/eval-data/dev.jsonl")]
+        file: PathBuf,
+        /// Where to write the predictions.
+        #[arg(long, value_name = "FILE", default_value = "eval-predictions.jsonl")]
+        predictions: PathBuf,
+        /// Print each page's precision and recall, worst first.
+        #[arg(long)]
+        per_page: bool,
+        /// Exit with status 1 when F1 is below this.
+        #[arg(long, value_name = "F1")]
+        min_f1: Option<f64>,
+    },
     /// Start a private nats-server and a worker, feed the sample articles and show the results.
     #[command(
         after_help = "Needs nats-server: scripts/install-nats-server puts it in .tools/ (or set NATS_SERVER_BIN).\nExample:\n  article-ingest demo"
@@ -196,6 +214,36 @@ fn dispatch(command: Command) -> Result<ExitCode> {
                     .with_context(|| format!("cannot write {}", path.display()))?;
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval {
+            file,
+            predictions,
+            per_page,
+            min_f1,
+        } => {
+            if !file.is_file() {
+                anyhow::bail!(
+                    "benchmark file {} not found: pass the path of a JSONL with id, scraped_text and gold fields (the dev set lives in ../shared/eval-data/dev.jsonl)",
+                    file.display()
+                );
+            }
+            let report = article_ingest::clean::eval::run(&file, &predictions)?;
+            if per_page {
+                let mut docs: Vec<_> = report.docs.iter().collect();
+                docs.sort_by(|a, b| (a.precision + a.recall).total_cmp(&(b.precision + b.recall)));
+                for d in docs {
+                    println!("P={:.3} R={:.3}  {}", d.precision, d.recall, d.url);
+                }
+            }
+            println!("{}", report.summary());
+            println!("predictions written to {}", predictions.display());
+            match min_f1 {
+                Some(min) if report.f1 < min => {
+                    eprintln!("F1 {:.3} is below the required {min:.3}", report.f1);
+                    Ok(ExitCode::from(1))
+                }
+                _ => Ok(ExitCode::SUCCESS),
+            }
         }
         Command::Demo => {
             telemetry::init(LogFormat::Text, "warn");

@@ -21,8 +21,8 @@ use serde::{Deserialize, Serialize};
 use super::text::host_of;
 use super::{CleanInput, CleanOptions, Cleaner};
 
-/// Where the benchmark's dev file lives on the team's machines.
-pub const DEFAULT_DEV_PATH: &str = "/work/shared/eval-data/dev.jsonl";
+/// Where the dev set lives beside a checkout (cargo runs benches and examples from the package root).
+pub const DEFAULT_DEV_PATH: &str = "../shared/eval-data/dev.jsonl";
 
 const NGRAM_N: usize = 4;
 
