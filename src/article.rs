@@ -59,7 +59,8 @@ pub fn process_learning(
     };
     let mut cleaned = cleaner.clean(&input);
     let body = cleaned.body();
-    if body.trim().is_empty() {
+    // Invisible characters and punctuation alone are not an article.
+    if !body.chars().any(char::is_alphanumeric) {
         return Err(RejectReason::NothingLeft { chars_in });
     }
     let title = cleaned.title.clone().unwrap_or_default();
@@ -77,7 +78,7 @@ pub fn process_learning(
                     .then(|| cleaner.clean_with(&input, Some(model)))
             })
             .flatten();
-        if let Some(learned) = learned.filter(|c| !c.body().trim().is_empty()) {
+        if let Some(learned) = learned.filter(|c| c.body().chars().any(char::is_alphanumeric)) {
             body = learned.body();
             cleaned = learned;
         }
@@ -206,6 +207,14 @@ mod tests {
             out.id,
             content_id(v["title"].as_str().unwrap(), v["text"].as_str().unwrap())
         );
+    }
+
+    #[test]
+    fn a_body_of_invisible_characters_is_nothing_left() {
+        let text = "\u{200B}\u{200D}\u{FEFF}\n\u{2060}\u{200B}\n".repeat(50);
+        let raw = decode(text.as_bytes(), "s", 1 << 20).unwrap();
+        let err = process(&Cleaner::builtin(), raw, "t").unwrap_err();
+        assert_eq!(err.code(), "nothing_left");
     }
 
     #[test]

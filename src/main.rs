@@ -261,45 +261,40 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 async fn run_worker(settings: Settings, passthrough: bool) -> Result<()> {
+    let shutdown = shutdown_signal()?;
     let stats = Arc::new(Stats::default());
     if !settings.metrics.addr.is_empty() {
         article_ingest::metrics::serve(&settings.metrics.addr, stats.clone()).await?;
     }
     if passthrough {
         tracing::warn!("passthrough mode: articles are NOT cleaned (benchmark ceiling)");
-        return worker::run_with(
-            settings,
-            worker::Transform::Passthrough,
-            stats,
-            shutdown_signal(),
-        )
-        .await;
+        return worker::run_with(settings, worker::Transform::Passthrough, stats, shutdown).await;
     }
-    worker::run(settings, stats, shutdown_signal()).await
+    worker::run(settings, stats, shutdown).await
 }
 
-/// Resolves on the first SIGTERM or SIGINT.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
+/// Resolves on the first SIGTERM or SIGINT. The handlers are installed
+/// when this is called, not when the future is first polled, so a signal
+/// during start-up is not lost (nor fatal).
+#[cfg(unix)]
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("cannot install the SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot install the SIGINT handler")?;
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => tracing::info!(signal = "SIGINT", "shutdown requested"),
+            _ = term.recv() => tracing::info!(signal = "SIGTERM", "shutdown requested"),
         }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => tracing::info!(signal = "SIGINT", "shutdown requested"),
-        _ = term => tracing::info!(signal = "SIGTERM", "shutdown requested"),
-    }
+    })
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!(signal = "SIGINT", "shutdown requested");
+    })
 }
 
 async fn feed_paths(

@@ -82,24 +82,24 @@ pub async fn run_with(
     stats: Arc<Stats>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<()> {
-    let client = crate::nats::connect(&settings).await?;
-    let js = crate::nats::jetstream(client.clone(), &settings);
-    let topology = crate::nats::ensure_topology(&js, &settings).await?;
-    let (learning, learning_tasks) = match (&transform, settings.learn.enabled) {
-        (Transform::Clean(_), true) => {
-            let learning = Arc::new(Learning::new(settings.learn.clone()));
-            let tasks = crate::learn::start(
-                js.clone(),
-                learning.clone(),
-                worker_id(),
-                settings.streams.replicas,
-                Duration::from_secs(settings.learn.replay_timeout_secs),
-            )
-            .await?;
-            (Some(learning), tasks)
+    let mut shutdown = std::pin::pin!(shutdown);
+    // A stop request during start-up ends the worker cleanly too.
+    let started = tokio::select! {
+        biased;
+        _ = shutdown.as_mut() => {
+            tracing::info!("stopped during start-up");
+            return Ok(());
         }
-        _ => (None, Vec::new()),
+        started = start(&settings, &transform) => started?,
     };
+    let Started {
+        client,
+        js,
+        topology,
+        learning,
+        learning_tasks,
+    } = started;
+
     stats.ready.store(true, Relaxed);
     tracing::info!(
         stream = %settings.streams.raw_stream,
@@ -133,7 +133,6 @@ pub async fn run_with(
 
     let max_in_flight = settings.worker.max_in_flight;
     let permits = Arc::new(Semaphore::new(max_in_flight));
-    let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let permit = tokio::select! {
             biased;
@@ -191,6 +190,44 @@ pub async fn run_with(
         "worker stopped"
     );
     Ok(())
+}
+
+/// What start-up produces.
+struct Started {
+    client: async_nats::Client,
+    js: jetstream::Context,
+    topology: crate::nats::Topology,
+    learning: Option<Arc<Learning>>,
+    learning_tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Connects, creates or checks the topology and replays learned boilerplate.
+async fn start(settings: &Settings, transform: &Transform) -> Result<Started> {
+    let client = crate::nats::connect(settings).await?;
+    let js = crate::nats::jetstream(client.clone(), settings);
+    let topology = crate::nats::ensure_topology(&js, settings).await?;
+    let (learning, learning_tasks) = match (transform, settings.learn.enabled) {
+        (Transform::Clean(_), true) => {
+            let learning = Arc::new(Learning::new(settings.learn.clone()));
+            let tasks = crate::learn::start(
+                js.clone(),
+                learning.clone(),
+                worker_id(),
+                settings.streams.replicas,
+                Duration::from_secs(settings.learn.replay_timeout_secs),
+            )
+            .await?;
+            (Some(learning), tasks)
+        }
+        _ => (None, Vec::new()),
+    };
+    Ok(Started {
+        client,
+        js,
+        topology,
+        learning,
+        learning_tasks,
+    })
 }
 
 impl Pipeline {
