@@ -449,11 +449,27 @@ pub struct Corpus {
 /// Bad payloads, rotating, with the code the worker gives them.
 pub fn bad_payload(k: usize) -> (Vec<u8>, &'static str) {
     match k % 6 {
-        0 => (format!("{{\"text\": \"cut {k}").into_bytes(), "invalid_json"),
-        1 => (format!("Le pr\u{e9}sident {k} ").into_bytes().into_iter().chain([0xff, 0xfe]).collect(), "not_utf8"),
+        0 => (
+            format!("{{\"text\": \"cut {k}").into_bytes(),
+            "invalid_json",
+        ),
+        1 => (
+            format!("Le pr\u{e9}sident {k} ")
+                .into_bytes()
+                .into_iter()
+                .chain([0xff, 0xfe])
+                .collect(),
+            "not_utf8",
+        ),
         2 => (format!("[\"text\", {k}]").into_bytes(), "not_an_object"),
-        3 => (format!("{{\"url\": \"https://bad.example/{k}\"}}").into_bytes(), "missing_text"),
-        4 => (format!("{{\"text\": {k}}}").into_bytes(), "wrong_field_type"),
+        3 => (
+            format!("{{\"url\": \"https://bad.example/{k}\"}}").into_bytes(),
+            "missing_text",
+        ),
+        4 => (
+            format!("{{\"text\": {k}}}").into_bytes(),
+            "wrong_field_type",
+        ),
         _ => (b"{\"text\": \"  \\n \"}".to_vec(), "empty_text"),
     }
 }
@@ -469,7 +485,13 @@ impl Corpus {
     /// `distinct` articles numbered from `base`; after every `dup_every`-th
     /// one, `copies` back-to-back copies (same text, other source and url);
     /// after every `bad_every`-th one, a bad payload. Checked offline.
-    pub fn new(base: usize, distinct: usize, dup_every: usize, copies: usize, bad_every: usize) -> Corpus {
+    pub fn new(
+        base: usize,
+        distinct: usize,
+        dup_every: usize,
+        copies: usize,
+        bad_every: usize,
+    ) -> Corpus {
         let mut corpus = Corpus {
             base,
             messages: Vec::new(),
@@ -524,9 +546,11 @@ impl Corpus {
                     .unwrap_err()
                     .code();
                 assert_eq!(got, code, "bad payload {} is {code}", corpus.bad);
-                corpus
-                    .messages
-                    .push(("articles.raw.bad".into(), Bytes::from(payload), Kind::Bad(code)));
+                corpus.messages.push((
+                    "articles.raw.bad".into(),
+                    Bytes::from(payload),
+                    Kind::Bad(code),
+                ));
                 corpus.bad += 1;
             }
         }
@@ -705,7 +729,10 @@ pub async fn outcome(
     let mut seen: HashMap<String, usize> = HashMap::new();
     for m in &clean {
         let v: serde_json::Value = serde_json::from_slice(&m.payload).expect("clean JSON");
-        let id = v["id"].as_str().expect("clean record has an id").to_string();
+        let id = v["id"]
+            .as_str()
+            .expect("clean record has an id")
+            .to_string();
         *seen.entry(id).or_default() += 1;
     }
     let mut out = Outcome {
@@ -743,9 +770,9 @@ pub async fn outcome(
             .unwrap_or_default();
         match published.get(&seq) {
             Some(Kind::Bad(code)) if *code == reason => {}
-            other => out
-                .rejects_wrong
-                .push(format!("raw seq {seq} rejected as {reason:?}, it is {other:?}")),
+            other => out.rejects_wrong.push(format!(
+                "raw seq {seq} rejected as {reason:?}, it is {other:?}"
+            )),
         }
         *rejects.entry(seq).or_default() += 1;
     }
@@ -754,7 +781,9 @@ pub async fn outcome(
         .iter()
         .filter(|(seq, kind)| matches!(kind, Kind::Bad(_)) && !rejects.contains_key(seq))
         .count();
-    out.backlog = try_backlog(js, settings).await.unwrap_or((u64::MAX, usize::MAX));
+    out.backlog = try_backlog(js, settings)
+        .await
+        .unwrap_or((u64::MAX, usize::MAX));
     out
 }
 
@@ -769,15 +798,15 @@ pub async fn settle(
     limit: Duration,
 ) -> Outcome {
     let deadline = Instant::now() + limit;
-    let bad = published.values().filter(|k| matches!(k, Kind::Bad(_))).count() as u64;
+    let bad = published
+        .values()
+        .filter(|k| matches!(k, Kind::Bad(_)))
+        .count() as u64;
     loop {
         let clean = try_count(js, &settings.streams.clean_stream).await;
         let dead = try_count(js, &settings.streams.deadletter_stream).await;
         let backlog = try_backlog(js, settings).await;
-        if clean >= Some(corpus.distinct as u64)
-            && dead >= Some(bad)
-            && backlog == Some((0, 0))
-        {
+        if clean >= Some(corpus.distinct as u64) && dead >= Some(bad) && backlog == Some((0, 0)) {
             break;
         }
         if Instant::now() > deadline {
@@ -789,8 +818,10 @@ pub async fn settle(
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    tokio::time::sleep(Duration::from_secs(settings.consumer.ack_wait_secs) + Duration::from_millis(500))
-        .await;
+    tokio::time::sleep(
+        Duration::from_secs(settings.consumer.ack_wait_secs) + Duration::from_millis(500),
+    )
+    .await;
     outcome(js, settings, corpus, published).await
 }
 
@@ -809,10 +840,20 @@ pub fn assert_exactly_once(scenario: &str, corpus: &Corpus, out: &Outcome) {
     );
     assert_eq!(out.unexpected, 0, "{scenario}: unexpected ids: {out:?}");
     assert_eq!(out.published, corpus.distinct, "{scenario}: {out:?}");
-    assert_eq!(out.rejects_missing, 0, "{scenario}: rejects missing: {out:?}");
-    assert_eq!(out.rejects_doubled, 0, "{scenario}: rejects doubled: {out:?}");
+    assert_eq!(
+        out.rejects_missing, 0,
+        "{scenario}: rejects missing: {out:?}"
+    );
+    assert_eq!(
+        out.rejects_doubled, 0,
+        "{scenario}: rejects doubled: {out:?}"
+    );
     assert_eq!(out.rejected, corpus.bad, "{scenario}: {out:?}");
-    assert_eq!(out.backlog, (0, 0), "{scenario}: consumer not drained: {out:?}");
+    assert_eq!(
+        out.backlog,
+        (0, 0),
+        "{scenario}: consumer not drained: {out:?}"
+    );
 }
 
 /// One line per scenario, for RELIABILITY.md.
