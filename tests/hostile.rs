@@ -532,7 +532,6 @@ fn hostile_corpus_gets_the_right_verdict_quickly_and_never_panics() {
 /// with the same title gets the same content id, so the second is silently
 /// dropped as a "duplicate" of the first).
 #[test]
-#[ignore = "bug: article::process only checks body.trim().is_empty(); a body of zero-width/bidi/format characters is published (src/article.rs, see RELIABILITY.md)"]
 fn a_body_of_only_invisible_characters_is_rejected() {
     let cleaner = Cleaner::builtin();
     for junk in [

@@ -584,7 +584,6 @@ async fn full_clean_stream_stalls_without_loss_then_drains_exactly_once() {
 /// while the server is down, because `stats.ready` is set once after the
 /// topology is ensured and cleared only at shutdown.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: /readyz stays 200 while NATS is down (stats.ready never follows connection events; src/worker.rs + src/nats.rs)"]
 async fn readyz_is_503_while_nats_is_down_and_200_again_after() {
     let mut server = NatsServer::start().expect("nats-server");
     let dir = log_dir();
@@ -609,7 +608,6 @@ async fn readyz_is_503_while_nats_is_down_and_200_again_after() {
 /// installed when `shutdown_signal()` is first polled, after connect and
 /// ensure_topology (src/main.rs `run_worker`, src/worker.rs `run`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: SIGTERM during start-up kills the process by signal (handlers installed only after connect; src/main.rs)"]
 async fn sigterm_while_connecting_exits_zero() {
     let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("nats://{}", silent.local_addr().unwrap());
