@@ -58,6 +58,7 @@ pub fn process_learning(
         url: raw.url.as_deref(),
     };
     let mut cleaned = cleaner.clean(&input);
+    cleaned.title = cleaned.title.filter(|t| !t.trim().is_empty());
     let body = cleaned.body();
     // Invisible characters and punctuation alone are not an article.
     if !body.chars().any(char::is_alphanumeric) {
@@ -78,8 +79,9 @@ pub fn process_learning(
                     .then(|| cleaner.clean_with(&input, Some(model)))
             })
             .flatten();
-        if let Some(learned) = learned.filter(|c| c.body().chars().any(char::is_alphanumeric)) {
+        if let Some(mut learned) = learned.filter(|c| c.body().chars().any(char::is_alphanumeric)) {
             body = learned.body();
+            learned.title = cleaned.title.take();
             cleaned = learned;
         }
         block_hashes = Some(hashes);

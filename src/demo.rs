@@ -153,7 +153,9 @@ async fn feed_and_show(out: &mut impl Write, settings: &Settings, stats: &Stats)
             writeln!(
                 out,
                 "  title: {}",
-                record["title"].as_str().unwrap_or_default()
+                record["title"]
+                    .as_str()
+                    .unwrap_or("(none: the page has no headline; the body opens with the lede)")
             )?;
             writeln!(
                 out,
@@ -182,6 +184,8 @@ async fn feed_and_show(out: &mut impl Write, settings: &Settings, stats: &Stats)
         "\nsummary: received {}, published {}, duplicates {}, rejected {}",
         s.received, s.published, s.duplicates, s.rejected
     )?;
+    // Close our connection before the server goes, so nothing warns about it.
+    let _ = tokio::time::timeout(Duration::from_secs(5), js.client().drain()).await;
     Ok(())
 }
 
