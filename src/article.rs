@@ -10,7 +10,9 @@
 use serde_json::{Map, Value};
 
 use crate::clean::{CleanInput, Cleaner};
-use crate::fingerprint::content_id;
+use std::borrow::Cow;
+
+use crate::fingerprint::{content_id, is_invisible};
 use crate::learn::Learning;
 use crate::payload::{RawArticle, RejectReason};
 
@@ -51,8 +53,9 @@ pub fn process_learning(
     learning: Option<&Learning>,
 ) -> Result<(CleanArticle, Option<Vec<u64>>), RejectReason> {
     let chars_in = raw.text.chars().count();
+    let text = strip_invisible(&raw.text);
     let input = CleanInput {
-        text: &raw.text,
+        text: &text,
         title: raw.title.as_deref(),
         source: Some(&raw.source),
         url: raw.url.as_deref(),
@@ -145,6 +148,16 @@ pub fn process_learning(
         record,
     };
     Ok((article, block_hashes))
+}
+
+/// Drops invisible and control characters (see [`is_invisible`]) so that
+/// spam of them cannot hide words from the cleaner. Borrows when there are none.
+pub fn strip_invisible(text: &str) -> Cow<'_, str> {
+    if text.chars().any(is_invisible) {
+        Cow::Owned(text.chars().filter(|c| !is_invisible(*c)).collect())
+    } else {
+        Cow::Borrowed(text)
+    }
 }
 
 /// The benchmark's ceiling: no cleaning, the id is the SHA-256 of the raw

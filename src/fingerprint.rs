@@ -55,7 +55,9 @@ pub fn normalize(text: &str) -> String {
     out
 }
 
-fn is_invisible(c: char) -> bool {
+/// Zero-width and format characters, bidi controls, the BOM, the soft
+/// hyphen and control characters other than whitespace.
+pub fn is_invisible(c: char) -> bool {
     matches!(c,
         '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{180E}'
         | '\u{200B}'..='\u{200F}'

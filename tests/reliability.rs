@@ -8,6 +8,9 @@
 //! ```text
 //! cargo test --release --test reliability -- --nocapture
 //! ```
+// Each scenario holds the SERIAL lock for its whole run, across awaits, on
+// purpose: every #[tokio::test] has its own runtime on its own thread.
+#![allow(clippy::await_holding_lock)]
 
 mod common;
 #[path = "common/faults.rs"]
@@ -22,6 +25,17 @@ use common::*;
 use faults::*;
 
 use article_ingest::server::NatsServer;
+
+/// The fault scenarios run one at a time: each drives several processes on
+/// a 2-core machine, and their timing assertions (a kill must land on
+/// unacked work) need the CPU they were written for.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 fn log_dir() -> tempfile::TempDir {
     tempfile::Builder::new()
@@ -73,6 +87,7 @@ fn ms(d: Duration) -> u128 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn worker_sigkilled_six_times_loses_and_doubles_nothing() {
+    let _serial = one_at_a_time();
     let server = NatsServer::start().expect("nats-server");
     let settings = test_settings(&server.url());
     let js = jetstream_for(&settings).await;
@@ -254,11 +269,13 @@ async fn racing_workers(workers: usize, notices: bool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_workers_racing_on_the_same_copies_publish_each_once() {
+    let _serial = one_at_a_time();
     racing_workers(2, false).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_workers_racing_publish_each_once_and_notice_each_copy_once() {
+    let _serial = one_at_a_time();
     racing_workers(3, true).await;
 }
 
@@ -267,6 +284,7 @@ async fn three_workers_racing_publish_each_once_and_notice_each_copy_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn workers_ride_through_a_nats_server_restart() {
+    let _serial = one_at_a_time();
     let mut server = NatsServer::start().expect("nats-server");
     let settings = test_settings(&server.url());
     let js = jetstream_for(&settings).await;
@@ -334,6 +352,7 @@ async fn workers_ride_through_a_nats_server_restart() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cluster_node_killed_workers_fail_over() {
+    let _serial = one_at_a_time();
     let mut cluster = Cluster::start();
     let deadline = Instant::now() + WAIT;
     while !(0..3).all(|i| cluster.has_meta_leader(i)) {
@@ -449,6 +468,7 @@ async fn cluster_node_killed_workers_fail_over() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_drains_exits_zero_and_nothing_published_comes_back() {
+    let _serial = one_at_a_time();
     let server = NatsServer::start().expect("nats-server");
     let settings = test_settings(&server.url());
     let js = jetstream_for(&settings).await;
@@ -524,6 +544,7 @@ async fn sigterm_drains_exits_zero_and_nothing_published_comes_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn full_clean_stream_stalls_without_loss_then_drains_exactly_once() {
+    let _serial = one_at_a_time();
     let server = NatsServer::start().expect("nats-server");
     let settings = test_settings(&server.url());
     let js = jetstream_for(&settings).await;
@@ -625,6 +646,7 @@ async fn full_clean_stream_stalls_without_loss_then_drains_exactly_once() {
 /// topology is ensured and cleared only at shutdown.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readyz_is_503_while_nats_is_down_and_200_again_after() {
+    let _serial = one_at_a_time();
     let mut server = NatsServer::start().expect("nats-server");
     let dir = log_dir();
     let worker = WorkerProcess::spawn(&server.url(), &[], &dir.path().join("worker.log"));
@@ -649,6 +671,7 @@ async fn readyz_is_503_while_nats_is_down_and_200_again_after() {
 /// ensure_topology (src/main.rs `run_worker`, src/worker.rs `run`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_while_connecting_exits_zero() {
+    let _serial = one_at_a_time();
     let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("nats://{}", silent.local_addr().unwrap());
     let dir = log_dir();
