@@ -149,6 +149,153 @@ impl std::hash::Hasher for PassThroughHasher {
 
 pub type HashBuild = std::hash::BuildHasherDefault<PassThroughHasher>;
 
+/// What one pass over a block's characters gives (see [`scan`]).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Scan {
+    /// Characters.
+    pub chars: usize,
+    /// Han, kana and hangul characters.
+    pub cjk: usize,
+    /// Holds at least one letter or digit.
+    pub alnum: bool,
+    /// [`norm_hash`] of the block.
+    pub hash: u64,
+    /// Whitespace-separated tokens (`split_whitespace().count()`).
+    pub tokens: usize,
+}
+
+/// One word of [`scan`]: the same words as [`words`], with their [`word_hash`].
+pub struct Word<'s> {
+    pub text: &'s str,
+    pub hash: u64,
+    pub chars: usize,
+    /// The first character is uppercase.
+    pub upper: bool,
+}
+
+/// Han, kana and hangul: scripts written without spaces, dense in meaning per character.
+#[inline]
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF)
+}
+
+/// One pass over a block: character counts, [`norm_hash`], token count, and every
+/// word (as [`words`] yields them, with [`word_hash`]) handed to `on_word`. The
+/// word hash and the block hash are fed from the same decoded characters.
+pub fn scan<'s>(s: &'s str, mut on_word: impl FnMut(Word<'s>)) -> Scan {
+    let mut out = Scan::default();
+    let mut block = Fnv::new();
+    // The current token: its word runs from the first to the last alphanumeric char.
+    let mut in_token = false;
+    let mut word_start = usize::MAX; // byte offset of the first alnum char, MAX if none yet
+    let mut word_end = 0usize;
+    let mut upper = false;
+    let mut wh = Fnv::new(); // word hash over everything since the first alnum char
+    let mut wh_end = Fnv::new(); // ... as it was after the last alnum char
+    let mut wchars = 0usize;
+    let mut wchars_end = 0usize;
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    macro_rules! end_token {
+        () => {
+            if word_start != usize::MAX {
+                on_word(Word {
+                    text: &s[word_start..word_end],
+                    hash: wh_end.finish(),
+                    chars: wchars_end,
+                    upper,
+                });
+            }
+            in_token = false;
+            word_start = usize::MAX;
+        };
+    }
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b < 0x80 {
+            i += 1;
+            out.chars += 1;
+            if matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+                if in_token {
+                    end_token!();
+                }
+                continue;
+            }
+            if !in_token {
+                in_token = true;
+                out.tokens += 1;
+            }
+            let lower = b.to_ascii_lowercase();
+            if b.is_ascii_alphanumeric() {
+                out.alnum = true;
+                block.push_char(char::from(lower));
+                if word_start == usize::MAX {
+                    word_start = i - 1;
+                    upper = b.is_ascii_uppercase();
+                    wh = Fnv::new();
+                    wchars = 0;
+                }
+                wh.push_char(char::from(lower));
+                wchars += 1;
+                word_end = i;
+                wh_end = wh;
+                wchars_end = wchars;
+            } else if word_start != usize::MAX {
+                wh.push_char(char::from(lower));
+                wchars += 1;
+            }
+            continue;
+        }
+        let c = s[i..].chars().next().unwrap_or(' ');
+        let start = i;
+        i += c.len_utf8();
+        out.chars += 1;
+        out.cjk += usize::from(is_cjk(c));
+        if c.is_whitespace() {
+            if in_token {
+                end_token!();
+            }
+            continue;
+        }
+        if !in_token {
+            in_token = true;
+            out.tokens += 1;
+        }
+        if c.is_alphanumeric() {
+            out.alnum = true;
+            if word_start == usize::MAX {
+                word_start = start;
+                upper = c.is_uppercase();
+                wh = Fnv::new();
+                wchars = 0;
+            }
+            for l in c.to_lowercase() {
+                block.push_char(l);
+                wh.push_char(l);
+            }
+            wchars += 1;
+            word_end = i;
+            wh_end = wh;
+            wchars_end = wchars;
+        } else if word_start != usize::MAX {
+            for l in c.to_lowercase() {
+                wh.push_char(l);
+            }
+            wchars += 1;
+        }
+    }
+    if word_start != usize::MAX {
+        on_word(Word {
+            text: &s[word_start..word_end],
+            hash: wh_end.finish(),
+            chars: wchars_end,
+            upper,
+        });
+    }
+    out.hash = block.finish();
+    out
+}
+
 /// Iterates over the words of a block with leading/trailing punctuation removed.
 /// Apostrophe-joined French/Italian elisions ("l'accueil") stay one word.
 pub fn words(s: &str) -> impl Iterator<Item = &str> {
@@ -213,6 +360,37 @@ mod tests {
             norm_hash("Share on Facebook"),
             norm_hash("Share on Twitter")
         );
+    }
+
+    #[test]
+    fn scan_agrees_with_words_and_hashes() {
+        for s in [
+            "",
+            " ",
+            "Share on Facebook!",
+            "  l'accueil -- \"Quoted,\" (x) ÉCOLE Straße İstanbul 東京 タワー 3.5 ... a\u{a0}b\tc ",
+            "--- | ---",
+            "«Bonjour», dit-il. ΣΊΣΥΦΟΣ ǅemal x²",
+        ] {
+            let mut got = Vec::new();
+            let sc = scan(s, |w| got.push((w.text, w.hash, w.chars, w.upper)));
+            let want: Vec<_> = words(s)
+                .map(|w| {
+                    (
+                        w,
+                        word_hash(w),
+                        w.chars().count(),
+                        w.starts_with(char::is_uppercase),
+                    )
+                })
+                .collect();
+            assert_eq!(got, want, "{s:?}");
+            assert_eq!(sc.hash, norm_hash(s), "{s:?}");
+            assert_eq!(sc.chars, s.chars().count());
+            assert_eq!(sc.cjk, s.chars().filter(|&c| is_cjk(c)).count());
+            assert_eq!(sc.tokens, s.split_whitespace().count());
+            assert_eq!(sc.alnum, s.chars().any(char::is_alphanumeric));
+        }
     }
 
     #[test]
