@@ -291,6 +291,7 @@ impl Cleaner {
     fn scan_block(&self, text: &str, mut content: Option<&mut Vec<u64>>) -> (Scan, WordStats) {
         let stop = &self.rules.stopwords;
         let n_langs = stop.langs.len().min(MAX_STOP_LANGS);
+        let lang_bits: u32 = (1u32 << n_langs) - 1;
         let mut st = WordStats::default();
         let sc = scan(text, |w| {
             let mask = stop.mask_hashed(w.text.len(), w.hash);
@@ -299,10 +300,13 @@ impl Cleaner {
                 if st.words > 1 && st.words <= 12 && w.upper && w.text != "I" {
                     st.caps_stop_lead = st.caps_stop_lead.saturating_add(1);
                 }
-                for (i, c) in st.stop.iter_mut().enumerate().take(n_langs) {
-                    if mask & (1 << i) != 0 {
+                let mut m = mask & lang_bits;
+                while m != 0 {
+                    let i = m.trailing_zeros() as usize;
+                    if let Some(c) = st.stop.get_mut(i) {
                         *c = c.saturating_add(1);
                     }
+                    m &= m - 1;
                 }
             }
             if let Some(v) = content.as_deref_mut() {
@@ -323,8 +327,22 @@ impl Cleaner {
     /// Lines, stop-word language, title and segments of a page.
     fn prepare<'a>(&self, input: &CleanInput<'a>) -> Page<'a> {
         let text = truncate_at_char(input.text, MAX_INPUT_BYTES);
-        let lines: Vec<Cow<'a, str>> = text
-            .split(['\n', '\r'])
+        // Split at '\n' and '\r' bytes (ASCII, so always at char boundaries).
+        let mut rest = text;
+        let raw_lines = std::iter::from_fn(move || {
+            if rest.is_empty() {
+                return None;
+            }
+            match rest.bytes().position(|b| b == b'\n' || b == b'\r') {
+                Some(p) => {
+                    let line = &rest[..p];
+                    rest = &rest[p + 1..];
+                    Some(line)
+                }
+                None => Some(std::mem::take(&mut rest)),
+            }
+        });
+        let lines: Vec<Cow<'a, str>> = raw_lines
             .map(collapse_ws)
             .filter(|l| !l.is_empty())
             .take(MAX_LINES)
