@@ -167,7 +167,12 @@ fn main() -> anyhow::Result<()> {
                 cleaner = cleaner.with_options(*opts);
             }
             let hosts: Vec<Option<String>> = pages.iter().map(|p| eval::host(&p.url)).collect();
-            for pass in 0..20 {
+            // EVAL_SPEED_PASSES: fewer passes, e.g. under callgrind.
+            let passes: usize = std::env::var("EVAL_SPEED_PASSES")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(20);
+            for pass in 0..passes {
                 let t = std::time::Instant::now();
                 let mut kept = 0usize;
                 for (p, h) in pages.iter().zip(&hosts) {

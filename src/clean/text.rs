@@ -96,6 +96,8 @@ pub fn collapse_ws(s: &str) -> Cow<'_, str> {
 #[derive(Clone, Copy)]
 pub struct Fnv(u64);
 
+const FNV_PRIME: u64 = 0x0100_0000_01b3;
+
 impl Fnv {
     pub fn new() -> Self {
         Fnv(0xcbf2_9ce4_8422_2325)
@@ -105,14 +107,14 @@ impl Fnv {
         // ASCII (most text) costs one round; other code points three.
         if c.is_ascii() {
             self.0 ^= c as u64;
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+            self.0 = self.0.wrapping_mul(FNV_PRIME);
             return;
         }
         let mut v = c as u32;
         // Feed the code point as up to 3 bytes (all code points fit in 21 bits).
         for _ in 0..3 {
             self.0 ^= u64::from(v & 0xff);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+            self.0 = self.0.wrapping_mul(FNV_PRIME);
             v >>= 8;
         }
     }
@@ -238,6 +240,37 @@ pub fn scan<'s>(s: &'s str, mut on_word: impl FnMut(Word<'s>)) -> Scan {
     }
     while i < bytes.len() {
         let b = bytes[i];
+        // Fast path: a run of ASCII letters and digits (most of the text), with the
+        // word state updated once at the end of the run.
+        if b.is_ascii_alphanumeric() {
+            if !in_token {
+                in_token = true;
+                out.tokens += 1;
+            }
+            if word_start == usize::MAX {
+                word_start = i;
+                upper = b.is_ascii_uppercase();
+                wh = Fnv::new();
+                wchars = 0;
+            }
+            out.alnum = true;
+            let run_start = i;
+            while let Some(&c) = bytes.get(i) {
+                if !c.is_ascii_alphanumeric() {
+                    break;
+                }
+                let l = u64::from(c.to_ascii_lowercase());
+                block.0 = (block.0 ^ l).wrapping_mul(FNV_PRIME);
+                wh.0 = (wh.0 ^ l).wrapping_mul(FNV_PRIME);
+                i += 1;
+            }
+            out.chars += i - run_start;
+            wchars += i - run_start;
+            word_end = i;
+            wh_end = wh;
+            wchars_end = wchars;
+            continue;
+        }
         if b < 0x80 {
             i += 1;
             out.chars += 1;
