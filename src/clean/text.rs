@@ -207,6 +207,20 @@ pub fn is_cjk(c: char) -> bool {
     matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF)
 }
 
+/// ASCII letters and digits lowercased; 0 for every other byte.
+static ASCII_ALNUM_LOWER: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() {
+            t[b] = c.to_ascii_lowercase();
+        }
+        b += 1;
+    }
+    t
+};
+
 /// One pass over a block: character counts, [`norm_hash`], token count, and every
 /// word (as [`words`] yields them, with [`word_hash`]) handed to `on_word`. The
 /// word hash and the block hash are fed from the same decoded characters.
@@ -256,10 +270,10 @@ pub fn scan<'s>(s: &'s str, mut on_word: impl FnMut(Word<'s>)) -> Scan {
             out.alnum = true;
             let run_start = i;
             while let Some(&c) = bytes.get(i) {
-                if !c.is_ascii_alphanumeric() {
+                let l = u64::from(ASCII_ALNUM_LOWER[usize::from(c)]);
+                if l == 0 {
                     break;
                 }
-                let l = u64::from(c.to_ascii_lowercase());
                 block.0 = (block.0 ^ l).wrapping_mul(FNV_PRIME);
                 wh.0 = (wh.0 ^ l).wrapping_mul(FNV_PRIME);
                 i += 1;
