@@ -352,7 +352,8 @@ impl Cleaner {
         let mut line_scans: Vec<(Scan, WordStats)> = Vec::with_capacity(lines.len());
         let mut scans: Vec<Scan> = Vec::with_capacity(lines.len());
         let mut content: Vec<Range<usize>> = Vec::with_capacity(lines.len());
-        let mut hashes: Vec<u64> = Vec::new();
+        // About one content word per 12 bytes of prose.
+        let mut hashes: Vec<u64> = Vec::with_capacity(text.len() / 12);
         for l in &lines {
             let a = hashes.len();
             let (sc, st) = self.scan_block(l, Some(&mut hashes));
@@ -807,6 +808,7 @@ fn drop_fragments(blocks: &mut [Block<'_>]) {
         }
         let needle = if cut_short { core } else { text };
         if span.is_empty() {
+            haystack.reserve(blocks.iter().map(|o| o.text.len() + 1).sum());
             span = blocks
                 .iter()
                 .map(|o| {
