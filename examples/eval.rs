@@ -6,6 +6,7 @@
 //! cargo run --release --example eval -- worst [DEV.jsonl] [N]            # worst documents
 //! cargo run --release --example eval -- page DEV.jsonl ID_PREFIX         # verdicts on one page
 //! cargo run --release --example eval -- explain FILE [URL]               # verdicts on a text file
+//! cargo run --release --example eval -- dump [DEV.jsonl] [OUT]            # full output per page (regression check)
 //! ```
 use std::path::PathBuf;
 
@@ -116,6 +117,42 @@ fn main() -> anyhow::Result<()> {
             };
             print_explained(&Cleaner::builtin().explain(&input, None), None);
         }
+        "dump" => {
+            // Everything the cleaner returns for every page (title, paragraphs, language,
+            // counts, block hashes): two dumps are byte-identical iff the output is.
+            use std::io::Write;
+            let out = args
+                .get(2)
+                .map(String::as_str)
+                .unwrap_or("/tmp/cleaner-dump.txt");
+            let pages = eval::load_pages(&dev)?;
+            let cleaner = Cleaner::builtin();
+            let mut f = std::io::BufWriter::new(std::fs::File::create(out)?);
+            for p in &pages {
+                let host = eval::host(&p.url);
+                let input = CleanInput {
+                    text: &p.scraped_text,
+                    title: None,
+                    source: host.as_deref(),
+                    url: Some(&p.url),
+                };
+                let c = cleaner.clean(&input);
+                writeln!(
+                    f,
+                    "{} {:?} {:?} {} {} {:?}",
+                    p.id,
+                    c.title,
+                    c.lang,
+                    c.segments_in,
+                    c.segments_removed,
+                    cleaner.block_hashes(&input)
+                )?;
+                for para in &c.paragraphs {
+                    writeln!(f, "  {para}")?;
+                }
+            }
+            println!("dump: {out} ({} pages)", pages.len());
+        }
         "speed" => {
             // Single-threaded passes over all pages; later passes show the warmed-up speed.
             let pages = eval::load_pages(&dev)?;
@@ -130,7 +167,12 @@ fn main() -> anyhow::Result<()> {
                 cleaner = cleaner.with_options(*opts);
             }
             let hosts: Vec<Option<String>> = pages.iter().map(|p| eval::host(&p.url)).collect();
-            for pass in 0..20 {
+            // EVAL_SPEED_PASSES: fewer passes, e.g. under callgrind.
+            let passes: usize = std::env::var("EVAL_SPEED_PASSES")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(20);
+            for pass in 0..passes {
                 let t = std::time::Instant::now();
                 let mut kept = 0usize;
                 for (p, h) in pages.iter().zip(&hosts) {

@@ -33,11 +33,12 @@ mod text;
 mod title;
 
 use std::borrow::Cow;
+use std::ops::Range;
 use std::sync::Arc;
 
 use rules::{CompiledRules, MAX_STOP_LANGS};
 use segment::{PreDrop, SegmentConfig};
-use text::{collapse_ws, ends_with_terminal, host_of, norm_hash, truncate_at_char, words};
+use text::{collapse_ws, ends_with_terminal, host_of, norm_hash, scan, truncate_at_char, Scan};
 
 pub use learned::{BoilerplateModel, LearnedConfig};
 
@@ -90,6 +91,9 @@ pub struct Cleaned {
     pub segments_in: usize,
     /// Segments dropped as boilerplate or repetition.
     pub segments_removed: usize,
+    /// What [`Cleaner::block_hashes`] returns for the same input (sorted, deduped),
+    /// computed in the same pass.
+    pub block_hashes: Vec<u64>,
 }
 
 impl Cleaned {
@@ -227,6 +231,8 @@ struct Block<'a> {
     weight: usize,
     class: Class,
     hash: u64,
+    /// Holds a letter or digit.
+    alnum: bool,
     dropped: Option<Dropped>,
     /// Member of a group of repeated blocks.
     repeated: bool,
@@ -277,27 +283,84 @@ impl Cleaner {
     /// Normalised hashes of the article's blocks, as the cleaner segments it,
     /// each once: what [`BoilerplateModel::record`] wants.
     pub fn block_hashes(&self, input: &CleanInput<'_>) -> Vec<u64> {
-        let page = self.prepare(input);
-        let mut hashes: Vec<u64> = page
-            .segments
-            .iter()
-            .filter(|s| s.pre_drop.is_none() && s.text.chars().any(char::is_alphanumeric))
-            .map(|s| norm_hash(&s.text))
-            .collect();
-        hashes.sort_unstable();
-        hashes.dedup();
-        hashes
+        self.prepare(input).block_hashes()
+    }
+
+    /// One pass over a block's characters: counts, hash, words, stop words.
+    /// Content words (for title detection) are appended to `content` when given.
+    fn scan_block(&self, text: &str, mut content: Option<&mut Vec<u64>>) -> (Scan, WordStats) {
+        let stop = &self.rules.stopwords;
+        let n_langs = stop.langs.len().min(MAX_STOP_LANGS);
+        let lang_bits: u32 = (1u32 << n_langs) - 1;
+        let mut st = WordStats::default();
+        let sc = scan(text, |w| {
+            let mask = stop.mask_hashed(w.text.len(), w.hash);
+            st.words = st.words.saturating_add(1);
+            if mask != 0 {
+                if st.words > 1 && st.words <= 12 && w.upper && w.text != "I" {
+                    st.caps_stop_lead = st.caps_stop_lead.saturating_add(1);
+                }
+                let mut m = mask & lang_bits;
+                while m != 0 {
+                    let i = m.trailing_zeros() as usize;
+                    if let Some(c) = st.stop.get_mut(i) {
+                        *c = c.saturating_add(1);
+                    }
+                    m &= m - 1;
+                }
+            }
+            if let Some(v) = content.as_deref_mut() {
+                // `title::content_hashes`: 4+ chars, not a stop word of any language.
+                let stop_word = if mask != 0 {
+                    true
+                } else {
+                    w.text.len() > stop.max_len() && stop.is_any_hash(w.hash)
+                };
+                if w.chars >= 4 && !stop_word {
+                    v.push(w.hash);
+                }
+            }
+        });
+        (sc, st)
     }
 
     /// Lines, stop-word language, title and segments of a page.
     fn prepare<'a>(&self, input: &CleanInput<'a>) -> Page<'a> {
         let text = truncate_at_char(input.text, MAX_INPUT_BYTES);
-        let lines: Vec<Cow<'a, str>> = text
-            .split(['\n', '\r'])
+        // Split at '\n' and '\r' bytes (ASCII, so always at char boundaries).
+        let mut rest = text;
+        let raw_lines = std::iter::from_fn(move || {
+            if rest.is_empty() {
+                return None;
+            }
+            match rest.bytes().position(|b| b == b'\n' || b == b'\r') {
+                Some(p) => {
+                    let line = &rest[..p];
+                    rest = &rest[p + 1..];
+                    Some(line)
+                }
+                None => Some(std::mem::take(&mut rest)),
+            }
+        });
+        let lines: Vec<Cow<'a, str>> = raw_lines
             .map(collapse_ws)
             .filter(|l| !l.is_empty())
             .take(MAX_LINES)
             .collect();
+        // The one word pass over every line (reused for title detection and for the
+        // blocks that are whole lines).
+        let mut line_scans: Vec<(Scan, WordStats)> = Vec::with_capacity(lines.len());
+        let mut scans: Vec<Scan> = Vec::with_capacity(lines.len());
+        let mut content: Vec<Range<usize>> = Vec::with_capacity(lines.len());
+        // About one content word per 12 bytes of prose.
+        let mut hashes: Vec<u64> = Vec::with_capacity(text.len() / 12);
+        for l in &lines {
+            let a = hashes.len();
+            let (sc, st) = self.scan_block(l, Some(&mut hashes));
+            content.push(a..hashes.len());
+            scans.push(sc);
+            line_scans.push((sc, st));
+        }
         let site = input
             .source
             .map(str::to_lowercase)
@@ -309,7 +372,15 @@ impl Cleaner {
             .map(Cow::into_owned);
         let title = match given_title {
             Some(t) => Some(t),
-            None if self.options.title => title::detect(&lines, &self.rules.stopwords),
+            None if self.options.title => title::detect(
+                &title::Lines {
+                    lines: &lines,
+                    scans: &scans,
+                    content: &content,
+                    hashes: &hashes,
+                },
+                &self.rules.stopwords,
+            ),
             None => None,
         };
         let cfg = SegmentConfig {
@@ -319,11 +390,20 @@ impl Cleaner {
             split_flattened: self.options.sentence_split,
             inline_rules: self.options.rules,
         };
-        let segments = segment::segment(&lines, &cfg);
+        let segments = segment::segment(lines, &cfg);
+        // Whole-line segments reuse their line's pass; sentences get their own.
+        let seg_scans = segments
+            .iter()
+            .map(|s| match line_scans.get(s.line) {
+                Some(ls) if !s.sentence => *ls,
+                _ => self.scan_block(&s.text, None),
+            })
+            .collect();
         Page {
             site,
             title,
             segments,
+            scans: seg_scans,
         }
     }
 
@@ -333,7 +413,12 @@ impl Cleaner {
         input: &CleanInput<'_>,
         learned: Option<&BoilerplateModel>,
     ) -> Cleaned {
-        let (title, blocks, stop_lang) = self.analyse(input, learned);
+        let Analysis {
+            title,
+            blocks,
+            stop_lang,
+            block_hashes,
+        } = self.analyse(input, learned);
         let segments_in = blocks.len();
         // 10. Paragraphs.
         let mut paragraphs: Vec<String> = Vec::new();
@@ -362,13 +447,14 @@ impl Cleaner {
             lang,
             segments_in,
             segments_removed,
+            block_hashes,
         }
     }
 
     /// Every segment of the page with the cleaner's verdict (for debugging,
     /// evaluation reports and rule tests).
     pub fn explain(&self, input: &CleanInput<'_>, learned: Option<&BoilerplateModel>) -> Explained {
-        let (title, blocks, _) = self.analyse(input, learned);
+        let Analysis { title, blocks, .. } = self.analyse(input, learned);
         let segments = blocks
             .iter()
             .map(|b| SegmentVerdict {
@@ -389,25 +475,26 @@ impl Cleaner {
         &self,
         input: &CleanInput<'a>,
         learned: Option<&BoilerplateModel>,
-    ) -> (Option<String>, Vec<Block<'a>>, Option<usize>) {
+    ) -> Analysis<'a> {
         let page = self.prepare(input);
+        let block_hashes = page.block_hashes();
         let Page {
             site,
             title,
             segments,
+            scans,
         } = page;
         let opts = self.options;
 
-        // 4. Features: one pass over each block's words counts stop words of every
-        // language; the page language is the list with the most hits.
-        let n_langs = self.rules.stopwords.langs.len().min(MAX_STOP_LANGS);
+        // 4. Features: one pass over each block's words (done in `prepare`) counts stop
+        // words of every language; the page language is the list with the most hits.
         let mut page_hits = [0u32; MAX_STOP_LANGS];
         let mut page_words = 0u32;
-        let stats: Vec<WordStats> = segments
-            .iter()
-            .map(|s| {
+        let stats: Vec<(Scan, WordStats)> = scans
+            .into_iter()
+            .map(|(sc, st)| {
                 let st = if opts.stopwords {
-                    self.word_stats(&s.text, n_langs)
+                    st
                 } else {
                     WordStats::default()
                 };
@@ -415,7 +502,7 @@ impl Cleaner {
                     *p += u32::from(*h);
                 }
                 page_words += u32::from(st.words);
-                st
+                (sc, st)
             })
             .collect();
         let stop_lang = if opts.stopwords {
@@ -428,24 +515,22 @@ impl Cleaner {
         let mut blocks: Vec<Block<'a>> = segments
             .into_iter()
             .zip(stats)
-            .map(|(s, st)| {
-                let (chars, cjk) = s
-                    .text
-                    .chars()
-                    .fold((0, 0), |(n, c), ch| (n + 1, c + usize::from(is_cjk(ch))));
-                let weight = chars + 2 * cjk;
+            .map(|(s, (sc, st))| {
+                let chars = sc.chars;
+                let weight = chars + 2 * sc.cjk;
                 let mut dropped = s.pre_drop.map(|p| match p {
                     PreDrop::Inline(f) => Dropped::Inline(f),
                     PreDrop::TitleCopy => Dropped::Title,
                 });
-                let class = self.classify(&s.text, weight, &st, stop_lang);
+                let class = self.classify(&s.text, sc.alnum, weight, &st, stop_lang);
                 if dropped.is_none() && opts.rules {
                     if let Some(f) = self.rules.match_block(&s.text, chars, site.as_deref()) {
                         dropped = Some(Dropped::Rule(f));
                     }
                 }
                 Block {
-                    hash: norm_hash(&s.text),
+                    hash: sc.hash,
+                    alnum: sc.alnum,
                     text: s.text,
                     line: s.line,
                     sentence: s.sentence,
@@ -480,43 +565,24 @@ impl Cleaner {
         if opts.context {
             resolve_context(&mut blocks);
         }
-        (title, blocks, stop_lang)
-    }
-
-    /// Word count and per-language stop-word counts of a block.
-    fn word_stats(&self, text: &str, n_langs: usize) -> WordStats {
-        let mut st = WordStats::default();
-        for w in words(text) {
-            st.words = st.words.saturating_add(1);
-            let mask = self.rules.stopwords.mask(w);
-            if mask != 0
-                && st.words > 1
-                && st.words <= 12
-                && w != "I"
-                && w.starts_with(char::is_uppercase)
-            {
-                st.caps_stop_lead = st.caps_stop_lead.saturating_add(1);
-            }
-            if mask != 0 {
-                for (i, c) in st.stop.iter_mut().enumerate().take(n_langs) {
-                    if mask & (1 << i) != 0 {
-                        *c = c.saturating_add(1);
-                    }
-                }
-            }
+        Analysis {
+            title,
+            blocks,
+            stop_lang,
+            block_hashes,
         }
-        st
     }
 
     /// jusText-like class from length and stop-word density.
     fn classify(
         &self,
         text: &str,
+        alnum: bool,
         chars: usize,
         st: &WordStats,
         stop_lang: Option<usize>,
     ) -> Class {
-        if !text.chars().any(char::is_alphanumeric) {
+        if !alnum {
             return Class::Bad;
         }
         if chars < SHORT_CHARS {
@@ -569,6 +635,32 @@ struct Page<'a> {
     site: Option<String>,
     title: Option<String>,
     segments: Vec<segment::Segment<'a>>,
+    /// Per segment: its character pass and word stats.
+    scans: Vec<(Scan, WordStats)>,
+}
+
+impl Page<'_> {
+    /// Normalised hashes of the segments not cut before classification, each once.
+    fn block_hashes(&self) -> Vec<u64> {
+        let mut hashes: Vec<u64> = self
+            .segments
+            .iter()
+            .zip(&self.scans)
+            .filter(|(s, (sc, _))| s.pre_drop.is_none() && sc.alnum)
+            .map(|(_, (sc, _))| sc.hash)
+            .collect();
+        hashes.sort_unstable();
+        hashes.dedup();
+        hashes
+    }
+}
+
+/// Stages 1-9 of a page.
+struct Analysis<'a> {
+    title: Option<String>,
+    blocks: Vec<Block<'a>>,
+    stop_lang: Option<usize>,
+    block_hashes: Vec<u64>,
 }
 
 /// Drops blocks that are the title, or the title plus a short site name/section.
@@ -626,9 +718,7 @@ fn dedupe(blocks: &mut [Block<'_>]) {
     let mut order: Vec<(u64, usize)> = blocks
         .iter()
         .enumerate()
-        .filter(|(_, b)| {
-            b.dropped.is_none() && b.chars > 0 && b.text.chars().any(char::is_alphanumeric)
-        })
+        .filter(|(_, b)| b.dropped.is_none() && b.chars > 0 && b.alnum)
         .map(|(i, b)| (b.hash, i))
         .collect();
     order.sort_unstable();
@@ -692,6 +782,13 @@ fn dedupe(blocks: &mut [Block<'_>]) {
 /// an ellipsis, and whose text appears inside a longer kept block, is a teaser
 /// of that block.
 fn drop_fragments(blocks: &mut [Block<'_>]) {
+    // Prefilter: the texts of the blocks kept so far in one haystack, separated by a
+    // NUL (never inside a collapsed block, so no match straddles two blocks). A
+    // candidate absent from the haystack outside its own block is in no other block
+    // (blocks only get dropped, never restored, here): two substring searches
+    // instead of one per block; the exact per-block check runs only on a hit.
+    let mut haystack = String::new();
+    let mut span: Vec<Option<(usize, usize)>> = Vec::new();
     let mut checks = 0;
     for i in 0..blocks.len() {
         if blocks[i].dropped.is_some() || blocks[i].chars < 8 {
@@ -710,9 +807,33 @@ fn drop_fragments(blocks: &mut [Block<'_>]) {
             break;
         }
         let needle = if cut_short { core } else { text };
-        let contained = blocks.iter().enumerate().any(|(j, o)| {
-            j != i && o.dropped.is_none() && o.text.len() > needle.len() && o.text.contains(needle)
-        });
+        if span.is_empty() {
+            haystack.reserve(blocks.iter().map(|o| o.text.len() + 1).sum());
+            span = blocks
+                .iter()
+                .map(|o| {
+                    o.dropped.is_none().then(|| {
+                        let a = haystack.len();
+                        haystack.push_str(&o.text);
+                        haystack.push('\0');
+                        (a, haystack.len() - 1)
+                    })
+                })
+                .collect();
+        }
+        let elsewhere = match span.get(i).copied().flatten() {
+            Some((a, b)) if !needle.contains('\0') => {
+                haystack[..a].contains(needle) || haystack[b..].contains(needle)
+            }
+            _ => true,
+        };
+        let contained = elsewhere
+            && blocks.iter().enumerate().any(|(j, o)| {
+                j != i
+                    && o.dropped.is_none()
+                    && o.text.len() > needle.len()
+                    && o.text.contains(needle)
+            });
         if contained {
             blocks[i].dropped = Some(Dropped::Fragment);
         }
@@ -869,11 +990,6 @@ fn resolve_context(blocks: &mut [Block<'_>]) {
     }
 }
 
-/// Han, kana and hangul: scripts written without spaces, dense in meaning per character.
-fn is_cjk(c: char) -> bool {
-    matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF)
-}
-
 /// ISO 639-1 code of the body's language, when whatlang is confident.
 /// When the page's stop words already say it is in one of the listed languages,
 /// whatlang only has to choose among those (much cheaper than scoring all of them).
@@ -959,5 +1075,36 @@ mod tests {
     #[test]
     fn cleaner_is_shareable() {
         assert_send_sync_clone::<Cleaner>();
+    }
+
+    #[test]
+    fn clean_gives_the_block_hashes_of_block_hashes_on_the_seeds() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seeds");
+        let cleaner = Cleaner::builtin();
+        let mut n = 0;
+        for entry in std::fs::read_dir(&dir).expect("seed fixtures").flatten() {
+            let path = entry.path();
+            if path.extension().and_then(|e| e.to_str()) != Some("txt") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("seed text");
+            for url in [None, Some("https://www.example.com/a")] {
+                let input = CleanInput {
+                    text: &text,
+                    url,
+                    ..Default::default()
+                };
+                let hashes = cleaner.block_hashes(&input);
+                assert!(!hashes.is_empty(), "{}", path.display());
+                assert_eq!(
+                    cleaner.clean(&input).block_hashes,
+                    hashes,
+                    "{}",
+                    path.display()
+                );
+            }
+            n += 1;
+        }
+        assert!(n >= 5, "seed fixtures found: {n}");
     }
 }

@@ -58,6 +58,9 @@ struct BlockRuleMeta {
     family: usize,
     max_chars: usize,
     sites: Vec<String>,
+    /// Precedence when several rules match a block: anchored rules first, then
+    /// short-block rules, then rule order (`(rank, index)` ascending).
+    rank: u8,
 }
 
 #[derive(Debug)]
@@ -73,22 +76,60 @@ pub struct StopWords {
     pub langs: Vec<String>,
     /// word hash -> bit mask of the languages whose list holds the word.
     table: HashMap<u64, u32, HashBuild>,
+    /// The same table as open addressing with a load of at most 1/4 (looked up
+    /// once per word of every page: one or two probes instead of hashbrown's group scans).
+    /// Slots hold (hash, mask); mask 0 marks an empty slot (every stored mask is non-zero).
+    slots: Vec<(u64, u32)>,
     /// Longest stop word in bytes: longer words skip the look-up.
     max_len: usize,
 }
 
 impl StopWords {
-    /// Bit mask of the languages this (already trimmed) word is a stop word in.
+    /// Bit mask of the languages a (trimmed) word is a stop word in, given its
+    /// byte length and [`word_hash`].
     #[inline]
-    pub fn mask(&self, word: &str) -> u32 {
-        if word.len() > self.max_len {
+    pub fn mask_hashed(&self, len: usize, h: u64) -> u32 {
+        if len > self.max_len {
             return 0;
         }
-        self.table.get(&word_hash(word)).copied().unwrap_or(0)
+        self.probe(h)
+    }
+
+    #[inline]
+    fn probe(&self, h: u64) -> u32 {
+        let n = self.slots.len();
+        if n == 0 {
+            return 0;
+        }
+        let mut i = (h >> 32) as usize & (n - 1);
+        loop {
+            let (k, m) = self.slots[i];
+            if m == 0 || k == h {
+                return m;
+            }
+            i = (i + 1) & (n - 1);
+        }
+    }
+
+    fn build_slots(&mut self) {
+        let n = (self.table.len() * 4).next_power_of_two().max(16);
+        self.slots = vec![(0, 0); n];
+        for (&h, &m) in &self.table {
+            let mut i = (h >> 32) as usize & (n - 1);
+            while self.slots[i].1 != 0 {
+                i = (i + 1) & (n - 1);
+            }
+            self.slots[i] = (h, m);
+        }
+    }
+
+    /// Longest stop word, in bytes.
+    pub fn max_len(&self) -> usize {
+        self.max_len
     }
 
     pub fn is_any_hash(&self, h: u64) -> bool {
-        self.table.contains_key(&h)
+        self.probe(h) != 0
     }
 }
 
@@ -108,15 +149,17 @@ pub struct CompiledRules {
 /// Rule families whose blocks separate the article from what follows it.
 const SEPARATOR_FAMILIES: &[&str] = &["related", "comments"];
 
-/// Rules compiled into one `RegexSet`. Rules anchored at the block start are kept
-/// apart from floating ones: an all-anchored set stops at the first byte no rule
-/// can continue with, while a single floating rule makes the set scan every byte.
-/// Short-block rules are kept apart from long-block rules for the same reason.
+/// Rules compiled into one `RegexSet`, so a block is scanned once: one set for
+/// short blocks (every rule) and one for longer blocks (the rules that allow
+/// them). A block that hits is resolved with the set's match list, picking the
+/// rule the original precedence names first (see `rank`).
 #[derive(Debug)]
 struct RuleGroup {
     set: RegexSet,
     /// Indices into `block_meta`, in set order.
     members: Vec<usize>,
+    /// The group serves blocks of `min_chars..=max_chars` characters.
+    min_chars: usize,
     max_chars: usize,
 }
 
@@ -197,11 +240,15 @@ impl CompiledRules {
                 // Compile alone first so a bad pattern is reported with its file.
                 Regex::new(&pattern)
                     .with_context(|| format!("{name}: bad rule pattern {:?}", spec.pattern))?;
+                let max_chars = spec.max_chars.unwrap_or(DEFAULT_MAX_CHARS);
+                let rank =
+                    2 * u8::from(!is_anchored(&pattern)) + u8::from(max_chars > SHORT_RULE_CHARS);
                 block_patterns.push(pattern);
                 block_meta.push(BlockRuleMeta {
                     family: family_index(&spec.family, &mut families),
-                    max_chars: spec.max_chars.unwrap_or(DEFAULT_MAX_CHARS),
+                    max_chars,
                     sites: spec.sites.iter().map(|s| s.to_lowercase()).collect(),
+                    rank,
                 });
             }
             for spec in file.inline {
@@ -222,33 +269,24 @@ impl CompiledRules {
             }
         }
         let mut groups = Vec::new();
-        for anchored in [true, false] {
-            for short in [true, false] {
-                let members: Vec<usize> = (0..block_patterns.len())
-                    .filter(|&k| {
-                        is_anchored(&block_patterns[k]) == anchored
-                            && (block_meta[k].max_chars <= SHORT_RULE_CHARS) == short
-                    })
-                    .collect();
-                if members.is_empty() {
-                    continue;
-                }
-                let set = RegexSetBuilder::new(members.iter().map(|&k| &block_patterns[k]))
-                    .size_limit(200 << 20)
-                    .dfa_size_limit(64 << 20)
-                    .build()
-                    .context("compiling the block rule set")?;
-                let max_chars = members
-                    .iter()
-                    .map(|&k| block_meta[k].max_chars)
-                    .max()
-                    .unwrap_or(0);
-                groups.push(RuleGroup {
-                    set,
-                    members,
-                    max_chars,
-                });
+        for (min_chars, max_chars) in [(0, SHORT_RULE_CHARS), (SHORT_RULE_CHARS + 1, usize::MAX)] {
+            let members: Vec<usize> = (0..block_patterns.len())
+                .filter(|&k| block_meta[k].max_chars >= min_chars)
+                .collect();
+            if members.is_empty() {
+                continue;
             }
+            let set = RegexSetBuilder::new(members.iter().map(|&k| &block_patterns[k]))
+                .size_limit(200 << 20)
+                .dfa_size_limit(64 << 20)
+                .build()
+                .context("compiling the block rule set")?;
+            groups.push(RuleGroup {
+                set,
+                members,
+                min_chars,
+                max_chars,
+            });
         }
         let max_block_chars = block_meta.iter().map(|m| m.max_chars).max().unwrap_or(0);
         let mut stopwords = StopWords::default();
@@ -260,6 +298,7 @@ impl CompiledRules {
                 stopwords.max_len = stopwords.max_len.max(w.len());
             }
         }
+        stopwords.build_slots();
         let separator_families = SEPARATOR_FAMILIES
             .iter()
             .filter_map(|name| families.iter().position(|f| f == name))
@@ -286,20 +325,24 @@ impl CompiledRules {
         if chars > self.max_block_chars {
             return None;
         }
-        for g in self.groups.iter().filter(|g| chars <= g.max_chars) {
-            // One cheap pass decides most blocks; the full match list only for the few that hit.
-            if !g.set.is_match(block) {
-                continue;
-            }
-            let found = g.set.matches(block).into_iter().find_map(|i| {
-                let meta = &self.block_meta[g.members[i]];
-                (chars <= meta.max_chars && site_allows(&meta.sites, site)).then_some(meta.family)
-            });
-            if found.is_some() {
-                return found;
-            }
+        let g = self
+            .groups
+            .iter()
+            .find(|g| (g.min_chars..=g.max_chars).contains(&chars))?;
+        // One cheap pass decides most blocks; the full match list only for the few that hit.
+        if !g.set.is_match(block) {
+            return None;
         }
-        None
+        g.set
+            .matches(block)
+            .into_iter()
+            .map(|i| g.members[i])
+            .filter(|&k| {
+                let meta = &self.block_meta[k];
+                chars <= meta.max_chars && site_allows(&meta.sites, site)
+            })
+            .min_by_key(|&k| (self.block_meta[k].rank, k))
+            .map(|k| self.block_meta[k].family)
     }
 
     pub fn inline_rules_for<'a>(

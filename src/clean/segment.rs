@@ -114,23 +114,23 @@ pub struct SegmentConfig<'r> {
 }
 
 /// Splits the page into segments.
-pub fn segment<'a>(lines: &[Cow<'a, str>], cfg: &SegmentConfig<'_>) -> Vec<Segment<'a>> {
+pub fn segment<'a>(lines: Vec<Cow<'a, str>>, cfg: &SegmentConfig<'_>) -> Vec<Segment<'a>> {
     let mut out = Vec::with_capacity(lines.len() + 8);
-    for (li, line) in lines.iter().enumerate() {
+    for (li, line) in lines.into_iter().enumerate() {
         let flattened = cfg.split_flattened
             && line.len() >= FLAT_MIN_CHARS
             && line.chars().count() >= FLAT_MIN_CHARS
-            && count_sentences(line) >= FLAT_MIN_SENTENCES;
+            && count_sentences(&line) >= FLAT_MIN_SENTENCES;
         if !flattened {
             out.push(Segment {
-                text: line.clone(),
+                text: line,
                 line: li,
                 sentence: false,
                 pre_drop: None,
             });
             continue;
         }
-        split_flattened(line, li, cfg, &mut out);
+        split_flattened(&line, li, cfg, &mut out);
     }
     out
 }

@@ -17,7 +17,33 @@ pub fn collapse_ws(s: &str) -> Cow<'_, str> {
     // Byte scan: ASCII decides itself; only lead bytes of the few multi-byte
     // whitespace/control characters (U+0080-U+00A0, U+1680, U+2000-U+205F, U+3000)
     // need a decode.
-    while i < bytes.len() {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    loop {
+        // Fast path: 8 plain ASCII bytes (no control, no DEL, no non-ASCII, no two
+        // spaces in a row) at a time; anything else goes through the byte path below.
+        if let Some(chunk) = bytes.get(i..i + 8) {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(chunk);
+            let w = u64::from_le_bytes(a);
+            let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
+            let x = w ^ (ONES * 0x7f);
+            let del = x.wrapping_sub(ONES) & !x & HIGHS;
+            if (w & HIGHS) | below_space | del == 0 {
+                // Exact per-byte mask of spaces (0x80 in each space byte).
+                let t = w ^ (ONES * 0x20);
+                let spaces = !(((t & !HIGHS).wrapping_add(!HIGHS)) | t) & HIGHS;
+                let doubled = spaces & (spaces >> 8) != 0 || (prev_space && spaces & 0x80 != 0);
+                if !doubled {
+                    prev_space = spaces >> 63 != 0;
+                    i += 8;
+                    continue;
+                }
+            }
+        }
+        if i >= bytes.len() {
+            break;
+        }
         let b = bytes[i];
         if b < 0x80 {
             if b == b' ' {
@@ -70,6 +96,8 @@ pub fn collapse_ws(s: &str) -> Cow<'_, str> {
 #[derive(Clone, Copy)]
 pub struct Fnv(u64);
 
+const FNV_PRIME: u64 = 0x0100_0000_01b3;
+
 impl Fnv {
     pub fn new() -> Self {
         Fnv(0xcbf2_9ce4_8422_2325)
@@ -79,14 +107,14 @@ impl Fnv {
         // ASCII (most text) costs one round; other code points three.
         if c.is_ascii() {
             self.0 ^= c as u64;
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+            self.0 = self.0.wrapping_mul(FNV_PRIME);
             return;
         }
         let mut v = c as u32;
         // Feed the code point as up to 3 bytes (all code points fit in 21 bits).
         for _ in 0..3 {
             self.0 ^= u64::from(v & 0xff);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+            self.0 = self.0.wrapping_mul(FNV_PRIME);
             v >>= 8;
         }
     }
@@ -149,6 +177,198 @@ impl std::hash::Hasher for PassThroughHasher {
 
 pub type HashBuild = std::hash::BuildHasherDefault<PassThroughHasher>;
 
+/// What one pass over a block's characters gives (see [`scan`]).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Scan {
+    /// Characters.
+    pub chars: usize,
+    /// Han, kana and hangul characters.
+    pub cjk: usize,
+    /// Holds at least one letter or digit.
+    pub alnum: bool,
+    /// [`norm_hash`] of the block.
+    pub hash: u64,
+    /// Whitespace-separated tokens (`split_whitespace().count()`).
+    pub tokens: usize,
+}
+
+/// One word of [`scan`]: the same words as [`words`], with their [`word_hash`].
+pub struct Word<'s> {
+    pub text: &'s str,
+    pub hash: u64,
+    pub chars: usize,
+    /// The first character is uppercase.
+    pub upper: bool,
+}
+
+/// Han, kana and hangul: scripts written without spaces, dense in meaning per character.
+#[inline]
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF)
+}
+
+/// ASCII letters and digits lowercased; 0 for every other byte.
+static ASCII_ALNUM_LOWER: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() {
+            t[b] = c.to_ascii_lowercase();
+        }
+        b += 1;
+    }
+    t
+};
+
+/// One pass over a block: character counts, [`norm_hash`], token count, and every
+/// word (as [`words`] yields them, with [`word_hash`]) handed to `on_word`. The
+/// word hash and the block hash are fed from the same decoded characters.
+pub fn scan<'s>(s: &'s str, mut on_word: impl FnMut(Word<'s>)) -> Scan {
+    let mut out = Scan::default();
+    let mut block = Fnv::new();
+    // The current token: its word runs from the first to the last alphanumeric char.
+    let mut in_token = false;
+    let mut word_start = usize::MAX; // byte offset of the first alnum char, MAX if none yet
+    let mut word_end = 0usize;
+    let mut upper = false;
+    let mut wh = Fnv::new(); // word hash over everything since the first alnum char
+    let mut wh_end = Fnv::new(); // ... as it was after the last alnum char
+    let mut wchars = 0usize;
+    let mut wchars_end = 0usize;
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    macro_rules! end_token {
+        () => {
+            if word_start != usize::MAX {
+                on_word(Word {
+                    text: &s[word_start..word_end],
+                    hash: wh_end.finish(),
+                    chars: wchars_end,
+                    upper,
+                });
+            }
+            in_token = false;
+            word_start = usize::MAX;
+        };
+    }
+    while i < bytes.len() {
+        let b = bytes[i];
+        // Fast path: a run of ASCII letters and digits (most of the text), with the
+        // word state updated once at the end of the run.
+        if b.is_ascii_alphanumeric() {
+            if !in_token {
+                in_token = true;
+                out.tokens += 1;
+            }
+            if word_start == usize::MAX {
+                word_start = i;
+                upper = b.is_ascii_uppercase();
+                wh = Fnv::new();
+                wchars = 0;
+            }
+            out.alnum = true;
+            let run_start = i;
+            while let Some(&c) = bytes.get(i) {
+                let l = u64::from(ASCII_ALNUM_LOWER[usize::from(c)]);
+                if l == 0 {
+                    break;
+                }
+                block.0 = (block.0 ^ l).wrapping_mul(FNV_PRIME);
+                wh.0 = (wh.0 ^ l).wrapping_mul(FNV_PRIME);
+                i += 1;
+            }
+            out.chars += i - run_start;
+            wchars += i - run_start;
+            word_end = i;
+            wh_end = wh;
+            wchars_end = wchars;
+            continue;
+        }
+        if b < 0x80 {
+            i += 1;
+            out.chars += 1;
+            if matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+                if in_token {
+                    end_token!();
+                }
+                continue;
+            }
+            if !in_token {
+                in_token = true;
+                out.tokens += 1;
+            }
+            let lower = b.to_ascii_lowercase();
+            if b.is_ascii_alphanumeric() {
+                out.alnum = true;
+                block.push_char(char::from(lower));
+                if word_start == usize::MAX {
+                    word_start = i - 1;
+                    upper = b.is_ascii_uppercase();
+                    wh = Fnv::new();
+                    wchars = 0;
+                }
+                wh.push_char(char::from(lower));
+                wchars += 1;
+                word_end = i;
+                wh_end = wh;
+                wchars_end = wchars;
+            } else if word_start != usize::MAX {
+                wh.push_char(char::from(lower));
+                wchars += 1;
+            }
+            continue;
+        }
+        let c = s[i..].chars().next().unwrap_or(' ');
+        let start = i;
+        i += c.len_utf8();
+        out.chars += 1;
+        out.cjk += usize::from(is_cjk(c));
+        if c.is_whitespace() {
+            if in_token {
+                end_token!();
+            }
+            continue;
+        }
+        if !in_token {
+            in_token = true;
+            out.tokens += 1;
+        }
+        if c.is_alphanumeric() {
+            out.alnum = true;
+            if word_start == usize::MAX {
+                word_start = start;
+                upper = c.is_uppercase();
+                wh = Fnv::new();
+                wchars = 0;
+            }
+            for l in c.to_lowercase() {
+                block.push_char(l);
+                wh.push_char(l);
+            }
+            wchars += 1;
+            word_end = i;
+            wh_end = wh;
+            wchars_end = wchars;
+        } else if word_start != usize::MAX {
+            for l in c.to_lowercase() {
+                wh.push_char(l);
+            }
+            wchars += 1;
+        }
+    }
+    if word_start != usize::MAX {
+        on_word(Word {
+            text: &s[word_start..word_end],
+            hash: wh_end.finish(),
+            chars: wchars_end,
+            upper,
+        });
+    }
+    out.hash = block.finish();
+    out
+}
+
 /// Iterates over the words of a block with leading/trailing punctuation removed.
 /// Apostrophe-joined French/Italian elisions ("l'accueil") stay one word.
 pub fn words(s: &str) -> impl Iterator<Item = &str> {
@@ -204,6 +424,42 @@ mod tests {
     }
 
     #[test]
+    fn collapse_fast_path_agrees_with_the_definition() {
+        let slow = |s: &str| -> String {
+            s.split(|c: char| c.is_whitespace() || c.is_control())
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let pieces = [
+            "abcdefgh",
+            " ",
+            "  ",
+            "x",
+            "é",
+            "\u{a0}",
+            "\t",
+            "\u{7f}",
+            "ab cd ef",
+            "\u{2003}",
+            "12345678 ",
+            "z",
+        ];
+        // Every sequence of up to 4 pieces: spaces on chunk boundaries and inside chunks.
+        let n = pieces.len();
+        for k in 0..n * n * n * n {
+            let mut s = String::new();
+            let mut v = k;
+            for _ in 0..4 {
+                s.push_str(pieces[v % n]);
+                v /= n;
+            }
+            let got = collapse_ws(&s);
+            assert_eq!(got, slow(&s), "{s:?}");
+        }
+    }
+
+    #[test]
     fn norm_hash_ignores_case_and_punctuation() {
         assert_eq!(
             norm_hash("Share on Facebook!"),
@@ -213,6 +469,37 @@ mod tests {
             norm_hash("Share on Facebook"),
             norm_hash("Share on Twitter")
         );
+    }
+
+    #[test]
+    fn scan_agrees_with_words_and_hashes() {
+        for s in [
+            "",
+            " ",
+            "Share on Facebook!",
+            "  l'accueil -- \"Quoted,\" (x) ÉCOLE Straße İstanbul 東京 タワー 3.5 ... a\u{a0}b\tc ",
+            "--- | ---",
+            "«Bonjour», dit-il. ΣΊΣΥΦΟΣ ǅemal x²",
+        ] {
+            let mut got = Vec::new();
+            let sc = scan(s, |w| got.push((w.text, w.hash, w.chars, w.upper)));
+            let want: Vec<_> = words(s)
+                .map(|w| {
+                    (
+                        w,
+                        word_hash(w),
+                        w.chars().count(),
+                        w.starts_with(char::is_uppercase),
+                    )
+                })
+                .collect();
+            assert_eq!(got, want, "{s:?}");
+            assert_eq!(sc.hash, norm_hash(s), "{s:?}");
+            assert_eq!(sc.chars, s.chars().count());
+            assert_eq!(sc.cjk, s.chars().filter(|&c| is_cjk(c)).count());
+            assert_eq!(sc.tokens, s.split_whitespace().count());
+            assert_eq!(sc.alnum, s.chars().any(char::is_alphanumeric));
+        }
     }
 
     #[test]
