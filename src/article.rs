@@ -72,7 +72,7 @@ pub fn process_learning(
     let mut block_hashes = None;
     let mut body = body;
     if let Some(learning) = learning {
-        let hashes = cleaner.block_hashes(&input);
+        let hashes = std::mem::take(&mut cleaned.block_hashes);
         let site = raw.source.to_lowercase();
         let learned = learning
             .with_model(|model| {
