@@ -163,13 +163,8 @@ pub fn strip_invisible(text: &str) -> Cow<'_, str> {
 /// The benchmark's ceiling: no cleaning, the id is the SHA-256 of the raw
 /// payload and the record is the payload itself (no copy).
 pub fn passthrough(raw: RawArticle, payload: &bytes::Bytes) -> CleanArticle {
-    use sha2::{Digest, Sha256};
-    let id = Sha256::digest(payload)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<String>();
     CleanArticle {
-        id,
+        id: crate::fingerprint::sha256_hex(payload),
         source: raw.source,
         url: raw.url,
         title: raw.title.unwrap_or_default(),

@@ -27,6 +27,11 @@ pub fn content_id(title: &str, body: &str) -> String {
     to_hex(&hasher.finalize())
 }
 
+/// Lowercase hex SHA-256 of raw bytes (the benchmark passthrough's id).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    to_hex(&Sha256::digest(bytes))
+}
+
 /// The normalised form the content id is computed over.
 pub fn normalize(text: &str) -> String {
     let folded = caseless::default_case_fold_str(&text.nfkc().collect::<String>());

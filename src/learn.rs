@@ -125,23 +125,20 @@ pub async fn ensure_stream(
     settings: &LearnSettings,
     replicas: usize,
 ) -> Result<stream::Stream> {
-    js.get_or_create_stream(stream::Config {
-        name: settings.stream.clone(),
-        subjects: vec![format!("{}.>", settings.prefix)],
-        max_age: Duration::from_secs(settings.max_age_days * 86_400),
-        max_bytes: settings.max_stream_bytes,
-        discard: stream::DiscardPolicy::Old,
-        num_replicas: replicas,
-        storage: stream::StorageType::File,
-        ..Default::default()
-    })
+    crate::nats::ensure_stream(
+        js,
+        stream::Config {
+            name: settings.stream.clone(),
+            subjects: vec![format!("{}.>", settings.prefix)],
+            max_age: Duration::from_secs(settings.max_age_days * 86_400),
+            max_bytes: settings.max_stream_bytes,
+            discard: stream::DiscardPolicy::Old,
+            num_replicas: replicas,
+            storage: stream::StorageType::File,
+            ..Default::default()
+        },
+    )
     .await
-    .with_context(|| {
-        format!(
-            "cannot create or read the learning stream {:?}",
-            settings.stream
-        )
-    })
 }
 
 /// Replays the stream into the model (bounded by `replay_timeout`), then
@@ -156,11 +153,7 @@ pub async fn start(
 ) -> Result<Vec<tokio::task::JoinHandle<()>>> {
     let settings = learning.settings.clone();
     let stream = ensure_stream(&js, &settings, replicas).await?;
-    let mut info = stream.cached_info().clone();
-    if let Ok(fresh) = stream.clone().info().await {
-        info = fresh.clone();
-    }
-    let last_at_start = info.state.last_sequence;
+    let last_at_start = stream.cached_info().state.last_sequence;
     let consumer = stream
         .create_consumer(consumer::pull::OrderedConfig {
             deliver_policy: consumer::DeliverPolicy::All,

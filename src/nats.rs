@@ -232,7 +232,12 @@ pub async fn ensure_topology(js: &jetstream::Context, settings: &Settings) -> Re
     })
 }
 
-async fn ensure_stream(js: &jetstream::Context, config: stream::Config) -> Result<stream::Stream> {
+/// Creates a stream, or checks that the existing one holds our subjects.
+/// Its `cached_info` is fresh when this returns.
+pub async fn ensure_stream(
+    js: &jetstream::Context,
+    config: stream::Config,
+) -> Result<stream::Stream> {
     let name = config.name.clone();
     let wanted_subjects = config.subjects.clone();
     let mut stream = js.get_or_create_stream(config).await.with_context(|| {

@@ -19,7 +19,7 @@ use async_nats::jetstream::{self, AckKind};
 use tokio::sync::Semaphore;
 use tracing::Instrument;
 
-use crate::article::{self, CleanArticle};
+use crate::article;
 use crate::clean::Cleaner;
 use crate::config::Settings;
 use crate::dedupe::{Claim, Claimant, DedupeStore};
@@ -338,7 +338,7 @@ impl Pipeline {
                         .publish_duplicate_notice(origin, &article, &first)
                         .await?;
                 }
-                Ok(duplicate(article))
+                Ok(Verdict::Duplicate { id: article.id })
             }
         }
     }
@@ -358,10 +358,6 @@ impl Pipeline {
             reason: reason.code(),
         })
     }
-}
-
-fn duplicate(article: CleanArticle) -> Verdict {
-    Verdict::Duplicate { id: article.id }
 }
 
 /// Logs one summary line every `interval_secs` and refreshes the lag gauge.
