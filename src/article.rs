@@ -60,7 +60,14 @@ pub fn process_learning(
         source: Some(&raw.source),
         url: raw.url.as_deref(),
     };
-    let mut cleaned = cleaner.clean(&input);
+    // One pass serves both cleanings: the rules-only one (for the id) and, when
+    // the model knows blocks of this page, the learned one (for the text).
+    let (mut cleaned, learned) = match learning {
+        Some(learning) => learning
+            .with_model(|model| cleaner.clean_pair(&input, Some(model)))
+            .unwrap_or_else(|| (cleaner.clean(&input), None)),
+        None => (cleaner.clean(&input), None),
+    };
     cleaned.title = cleaned.title.filter(|t| !t.trim().is_empty());
     let body = cleaned.body();
     // Invisible characters and punctuation alone are not an article.
@@ -71,17 +78,8 @@ pub fn process_learning(
     let id = content_id(&title, &body);
     let mut block_hashes = None;
     let mut body = body;
-    if let Some(learning) = learning {
+    if learning.is_some() {
         let hashes = std::mem::take(&mut cleaned.block_hashes);
-        let site = raw.source.to_lowercase();
-        let learned = learning
-            .with_model(|model| {
-                hashes
-                    .iter()
-                    .any(|h| model.is_boilerplate(&site, *h))
-                    .then(|| cleaner.clean_with(&input, Some(model)))
-            })
-            .flatten();
         if let Some(mut learned) = learned.filter(|c| c.body().chars().any(char::is_alphanumeric)) {
             body = learned.body();
             learned.title = cleaned.title.take();

@@ -65,6 +65,12 @@ const SEPARATOR_PENALTY: f32 = 80.0;
 const TEASER_CAPS_STOP: u8 = 2;
 /// At most this many teaser-fragment candidates are checked per page (each costs a scan).
 const MAX_FRAGMENT_CHECKS: usize = 32;
+/// The body's stop words name its language when the best list has at least this
+/// many hits, this share (%) of the body's words, and this many times the hits
+/// of the runner-up (see `Cleaner::body_language`).
+const BODY_LANG_MIN_HITS: u32 = 20;
+const BODY_LANG_MIN_DENSITY: u32 = 20;
+const BODY_LANG_MARGIN: u32 = 2;
 /// Bytes of body given to the language detector.
 const LANG_SAMPLE_BYTES: usize = 200;
 
@@ -165,19 +171,6 @@ impl Default for CleanOptions {
 pub struct Cleaner {
     rules: Arc<CompiledRules>,
     options: CleanOptions,
-    /// whatlang restricted to the languages that have a stop-word list.
-    listed_langs: Arc<whatlang::Detector>,
-}
-
-fn listed_detector(rules: &CompiledRules) -> whatlang::Detector {
-    let langs = rules
-        .stopwords
-        .langs
-        .iter()
-        .filter_map(|c| iso639_3(c))
-        .filter_map(whatlang::Lang::from_code)
-        .collect();
-    whatlang::Detector::with_allowlist(langs)
 }
 
 impl Default for Cleaner {
@@ -221,7 +214,7 @@ impl Dropped {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Block<'a> {
     text: Cow<'a, str>,
     line: usize,
@@ -238,6 +231,9 @@ struct Block<'a> {
     repeated: bool,
     /// For a dropped duplicate: the index of the copy that was kept.
     copy_of: Option<usize>,
+    /// Words, and stop words of each listed language (for the body's language).
+    words: u16,
+    stop: [u16; MAX_STOP_LANGS],
 }
 
 impl Cleaner {
@@ -251,7 +247,6 @@ impl Cleaner {
 
     fn with_rules(rules: CompiledRules) -> Self {
         Cleaner {
-            listed_langs: Arc::new(listed_detector(&rules)),
             rules: Arc::new(rules),
             options: CleanOptions::default(),
         }
@@ -268,7 +263,6 @@ impl Cleaner {
         Cleaner {
             rules: Arc::clone(&self.rules),
             options,
-            listed_langs: Arc::clone(&self.listed_langs),
         }
     }
 
@@ -294,28 +288,19 @@ impl Cleaner {
         let lang_bits: u32 = (1u32 << n_langs) - 1;
         let mut st = WordStats::default();
         let sc = scan(text, |w| {
-            let mask = stop.mask_hashed(w.text.len(), w.hash);
+            let mask = stop.mask_hashed(w.text.len(), w.hash) & lang_bits;
             st.words = st.words.saturating_add(1);
-            if mask != 0 {
-                if st.words > 1 && st.words <= 12 && w.upper && w.text != "I" {
-                    st.caps_stop_lead = st.caps_stop_lead.saturating_add(1);
-                }
-                let mut m = mask & lang_bits;
-                while m != 0 {
-                    let i = m.trailing_zeros() as usize;
-                    if let Some(c) = st.stop.get_mut(i) {
-                        *c = c.saturating_add(1);
-                    }
-                    m &= m - 1;
-                }
+            // Branch-free counting: whether a word is a stop word is a coin toss
+            // in prose, which a branch predictor cannot learn.
+            let lead = mask != 0 && st.words > 1 && st.words <= 12 && w.upper && w.text != "I";
+            st.caps_stop_lead = st.caps_stop_lead.saturating_add(u8::from(lead));
+            for (i, c) in st.stop.iter_mut().enumerate() {
+                *c = c.saturating_add(((mask >> i) & 1) as u16);
             }
             if let Some(v) = content.as_deref_mut() {
                 // `title::content_hashes`: 4+ chars, not a stop word of any language.
-                let stop_word = if mask != 0 {
-                    true
-                } else {
-                    w.text.len() > stop.max_len() && stop.is_any_hash(w.hash)
-                };
+                let stop_word =
+                    mask != 0 || (w.text.len() > stop.max_len() && stop.is_any_hash(w.hash));
                 if w.chars >= 4 && !stop_word {
                     v.push(w.hash);
                 }
@@ -413,12 +398,46 @@ impl Cleaner {
         input: &CleanInput<'_>,
         learned: Option<&BoilerplateModel>,
     ) -> Cleaned {
+        self.assemble(self.analyse(input, learned))
+    }
+
+    /// The page cleaned by the rules alone and, when `learned` knows some of its
+    /// blocks, cleaned with the model too: what [`Cleaner::clean`] and
+    /// [`Cleaner::clean_with`] return, with the shared stages (1-5, nearly all of
+    /// the work) run once.
+    pub fn clean_pair(
+        &self,
+        input: &CleanInput<'_>,
+        learned: Option<&BoilerplateModel>,
+    ) -> (Cleaned, Option<Cleaned>) {
+        let base = self.analyse_base(input);
+        let with_model = match (learned, base.site.as_deref()) {
+            (Some(model), Some(site))
+                if base
+                    .analysis
+                    .blocks
+                    .iter()
+                    .any(|b| b.dropped.is_none() && model.is_boilerplate(site, b.hash)) =>
+            {
+                let mut copy = base.clone();
+                let site = copy.site.take();
+                if let Some(site) = site.as_deref() {
+                    apply_learned(&mut copy.analysis.blocks, model, site);
+                }
+                Some(self.assemble(self.finish(copy)))
+            }
+            _ => None,
+        };
+        (self.assemble(self.finish(base)), with_model)
+    }
+
+    /// 10. Paragraphs, and the body's language.
+    fn assemble(&self, analysis: Analysis<'_>) -> Cleaned {
         let Analysis {
             title,
             blocks,
-            stop_lang,
             block_hashes,
-        } = self.analyse(input, learned);
+        } = analysis;
         let segments_in = blocks.len();
         // 10. Paragraphs.
         let mut paragraphs: Vec<String> = Vec::new();
@@ -440,7 +459,10 @@ impl Cleaner {
             prev_kept = Some(i);
         }
         let segments_removed = blocks.iter().filter(|b| b.dropped.is_some()).count();
-        let lang = detect_lang(&paragraphs, stop_lang.map(|_| self.listed_langs.as_ref()));
+        let lang = self
+            .body_language(&blocks)
+            .map(str::to_string)
+            .or_else(|| detect_lang(&paragraphs));
         Cleaned {
             title,
             paragraphs,
@@ -476,6 +498,16 @@ impl Cleaner {
         input: &CleanInput<'a>,
         learned: Option<&BoilerplateModel>,
     ) -> Analysis<'a> {
+        let mut base = self.analyse_base(input);
+        // 6. Learned boilerplate.
+        if let (Some(model), Some(site)) = (learned, base.site.as_deref()) {
+            apply_learned(&mut base.analysis.blocks, model, site);
+        }
+        self.finish(base)
+    }
+
+    /// Stages 1-5: title, blocks, classes, rule verdicts and title copies.
+    fn analyse_base<'a>(&self, input: &CleanInput<'a>) -> Base<'a> {
         let page = self.prepare(input);
         let block_hashes = page.block_hashes();
         let Page {
@@ -540,6 +572,8 @@ impl Cleaner {
                     dropped,
                     repeated: false,
                     copy_of: None,
+                    words: st.words,
+                    stop: st.stop,
                 }
             })
             .collect();
@@ -548,29 +582,68 @@ impl Cleaner {
         if let Some(t) = title.as_deref().filter(|_| opts.title) {
             drop_title_copies(&mut blocks, t);
         }
-        // 6. Learned boilerplate.
-        if let (Some(model), Some(site)) = (learned, site.as_deref()) {
-            apply_learned(&mut blocks, model, site);
+        Base {
+            site,
+            analysis: Analysis {
+                title,
+                blocks,
+                block_hashes,
+            },
         }
+    }
+
+    /// Stages 7-9.
+    fn finish<'a>(&self, base: Base<'a>) -> Analysis<'a> {
+        let opts = self.options;
+        let mut analysis = base.analysis;
+        let blocks = &mut analysis.blocks;
         // 7. Repetition.
         if opts.dedupe {
-            dedupe(&mut blocks);
-            drop_fragments(&mut blocks);
+            dedupe(blocks);
+            drop_fragments(blocks);
         }
         // 8. Main region.
         if opts.region {
-            select_region(&mut blocks, &self.rules.separator_families);
+            select_region(blocks, &self.rules.separator_families);
         }
         // 9. Context.
         if opts.context {
-            resolve_context(&mut blocks);
+            resolve_context(blocks);
         }
-        Analysis {
-            title,
-            blocks,
-            stop_lang,
-            block_hashes,
+        analysis
+    }
+
+    /// The body's language when its stop words leave no doubt: prose in a listed
+    /// language is dense in that list's words and much less in any other's.
+    /// None sends the body to whatlang (languages without a list, mixed or short
+    /// bodies, close relatives the lists cannot tell apart).
+    fn body_language(&self, blocks: &[Block<'_>]) -> Option<&str> {
+        if !self.options.stopwords {
+            return None;
         }
+        let mut hits = [0u32; MAX_STOP_LANGS];
+        let mut words = 0u32;
+        for b in blocks.iter().filter(|b| b.dropped.is_none()) {
+            words += u32::from(b.words);
+            for (h, s) in hits.iter_mut().zip(b.stop) {
+                *h += u32::from(s);
+            }
+        }
+        let n = self.rules.stopwords.langs.len().min(MAX_STOP_LANGS);
+        let (mut best, mut first, mut second) = (0, 0u32, 0u32);
+        for (i, &h) in hits.iter().enumerate().take(n) {
+            if h > first {
+                second = first;
+                first = h;
+                best = i;
+            } else if h > second {
+                second = h;
+            }
+        }
+        let clear = first >= BODY_LANG_MIN_HITS
+            && first * 100 >= words * BODY_LANG_MIN_DENSITY
+            && first >= BODY_LANG_MARGIN * second;
+        clear.then(|| self.rules.stopwords.langs[best].as_str())
     }
 
     /// jusText-like class from length and stop-word density.
@@ -655,11 +728,18 @@ impl Page<'_> {
     }
 }
 
+/// Stages 1-5 of a page (see [`Cleaner::analyse_base`]).
+#[derive(Clone)]
+struct Base<'a> {
+    site: Option<String>,
+    analysis: Analysis<'a>,
+}
+
 /// Stages 1-9 of a page.
+#[derive(Clone)]
 struct Analysis<'a> {
     title: Option<String>,
     blocks: Vec<Block<'a>>,
-    stop_lang: Option<usize>,
     block_hashes: Vec<u64>,
 }
 
@@ -990,17 +1070,12 @@ fn resolve_context(blocks: &mut [Block<'_>]) {
     }
 }
 
-/// ISO 639-1 code of the body's language, when whatlang is confident.
-/// When the page's stop words already say it is in one of the listed languages,
-/// whatlang only has to choose among those (much cheaper than scoring all of them).
-fn detect_lang(paragraphs: &[String], listed: Option<&whatlang::Detector>) -> Option<String> {
+/// ISO 639-1 code of the body's language, when whatlang is confident (for the
+/// bodies whose stop words do not settle it, see `Cleaner::body_language`).
+fn detect_lang(paragraphs: &[String]) -> Option<String> {
     // whatlang's cost grows with the sample; one long paragraph is a good, short sample.
     let longest = paragraphs.iter().max_by_key(|p| p.len())?;
-    let sample = truncate_at_char(longest, LANG_SAMPLE_BYTES);
-    let info = match listed {
-        Some(d) => d.detect(sample)?,
-        None => whatlang::detect(sample)?,
-    };
+    let info = whatlang::detect(truncate_at_char(longest, LANG_SAMPLE_BYTES))?;
     if !info.is_reliable() {
         return None;
     }
@@ -1059,13 +1134,6 @@ fn iso639_1(code3: &str) -> Option<&'static str> {
         .map(|(_, c1)| *c1)
 }
 
-fn iso639_3(code1: &str) -> Option<&'static str> {
-    ISO639
-        .iter()
-        .find(|(_, c1)| *c1 == code1)
-        .map(|(c3, _)| *c3)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1075,6 +1143,75 @@ mod tests {
     #[test]
     fn cleaner_is_shareable() {
         assert_send_sync_clone::<Cleaner>();
+    }
+
+    fn gazette_page(body: &str) -> String {
+        // The body twice over (a sentence apart) so the footer is well under half the page.
+        format!(
+            "Harbour news\n{body}\nAs a result, {body}\nThe Harbour Gazette has been printed in the old town since 1921 and is owned by its readers, who elect the board every year at the annual meeting."
+        )
+    }
+
+    #[test]
+    fn clean_pair_is_clean_and_clean_with_in_one_pass() {
+        let cleaner = Cleaner::builtin();
+        let bodies = [
+            "The council voted on Tuesday to approve the new harbour bridge, ending a decade of debate about the crossing and its cost to the town.",
+            "Fishermen said the catch this spring was the best in twenty years, and that the prices at the market had risen for the first time since the war.",
+            "The school on the hill will close for the summer while the roof is repaired, the head teacher told parents in a letter sent home on Friday.",
+            "A storm flooded the lower streets of the old town overnight, and the fire brigade pumped water out of the cellars until the morning tide turned.",
+        ];
+        let mut model = BoilerplateModel::new(LearnedConfig::default());
+        for body in &bodies[..3] {
+            let page = gazette_page(body);
+            let input = CleanInput {
+                text: &page,
+                source: Some("gazette"),
+                ..Default::default()
+            };
+            model.record("gazette", &cleaner.block_hashes(&input));
+        }
+        let page = gazette_page(bodies[3]);
+        let input = CleanInput {
+            text: &page,
+            source: Some("gazette"),
+            ..Default::default()
+        };
+        let (rules_only, learned) = cleaner.clean_pair(&input, Some(&model));
+        assert_eq!(rules_only, cleaner.clean(&input));
+        let learned = learned.expect("the model knows the gazette's footer");
+        assert_eq!(learned, cleaner.clean_with(&input, Some(&model)));
+        assert!(rules_only.body().contains("owned by its readers"));
+        assert!(!learned.body().contains("owned by its readers"));
+        assert!(learned.body().contains("storm flooded"));
+
+        let empty = BoilerplateModel::new(LearnedConfig::default());
+        let (alone, none) = cleaner.clean_pair(&input, Some(&empty));
+        assert_eq!(alone, rules_only);
+        assert!(none.is_none());
+    }
+
+    #[test]
+    fn the_body_language_comes_from_stop_words_or_whatlang() {
+        let cleaner = Cleaner::builtin();
+        let cases = [
+            ("en", "The council said on Tuesday that it would not approve the plan for the harbour, because the cost of the work was too high for the town and its people. It was the third time that the plan had been turned down, and the mayor said that she was not surprised by the vote. Many of the people who live near the docks had asked for the plan to be stopped."),
+            ("fr", "Le conseil a dit mardi qu'il ne voulait pas du projet pour le port, car le coût des travaux était trop élevé pour la ville et pour ses habitants. C'est la troisième fois que le projet est refusé, et la maire a dit qu'elle n'était pas surprise par le vote. Beaucoup de ceux qui vivent près des quais avaient demandé que le projet soit arrêté."),
+            ("es", "El consejo dijo el martes que no iba a aprobar el plan para el puerto, porque el coste de las obras era demasiado alto para la ciudad y para sus vecinos. Es la tercera vez que el plan es rechazado, y la alcaldesa dijo que no le sorprendía el voto. Muchos de los que viven cerca de los muelles habían pedido que se parara el plan."),
+            ("de", "Der Rat sagte am Dienstag, dass er den Plan für den Hafen nicht genehmigen werde, weil die Kosten der Arbeiten für die Stadt und ihre Bewohner zu hoch seien. Es ist das dritte Mal, dass der Plan abgelehnt wurde, und die Bürgermeisterin sagte, dass sie von der Abstimmung nicht überrascht sei. Viele der Menschen, die in der Nähe der Docks leben, hatten darum gebeten, den Plan zu stoppen."),
+            ("it", "Il consiglio ha detto martedì che non avrebbe approvato il piano per il porto, perché il costo dei lavori era troppo alto per la città e per i suoi abitanti. È la terza volta che il piano viene respinto, e la sindaca ha detto che non era sorpresa dal voto. Molti di quelli che vivono vicino ai moli avevano chiesto che il piano fosse fermato."),
+            ("pt", "O conselho disse na terça-feira que não iria aprovar o plano para o porto, porque o custo das obras era muito alto para a cidade e para os seus moradores. É a terceira vez que o plano é recusado, e a prefeita disse que não ficou surpresa com a votação. Muitos dos que vivem perto das docas tinham pedido que o plano fosse parado."),
+            ("nl", "De raad zei dinsdag dat hij het plan voor de haven niet zou goedkeuren, omdat de kosten van het werk te hoog waren voor de stad en haar inwoners. Het is de derde keer dat het plan is afgewezen, en de burgemeester zei dat ze niet verrast was door de stemming. Veel van de mensen die bij de dokken wonen hadden gevraagd om het plan te stoppen."),
+            // No stop-word list: whatlang decides.
+            ("pl", "Rada powiedziała we wtorek, że nie zatwierdzi planu dla portu, ponieważ koszt prac był zbyt wysoki dla miasta i jego mieszkańców. To już trzeci raz, kiedy plan został odrzucony, a burmistrz powiedziała, że nie była zaskoczona wynikiem głosowania. Wielu mieszkańców okolic doków prosiło o wstrzymanie planu."),
+        ];
+        for (want, text) in cases {
+            let got = cleaner.clean(&CleanInput {
+                text,
+                ..Default::default()
+            });
+            assert_eq!(got.lang.as_deref(), Some(want), "{text}");
+        }
     }
 
     #[test]

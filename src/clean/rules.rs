@@ -30,6 +30,8 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
 const DEFAULT_MAX_CHARS: usize = 250;
 /// Stop-word lists beyond this many languages are ignored (counts live in fixed arrays).
 pub const MAX_STOP_LANGS: usize = 12;
+/// A stop-word list fits a page when at least this share (%) of its words are in it.
+const MIN_STOP_SHARE: u32 = 15;
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -76,10 +78,13 @@ pub struct StopWords {
     pub langs: Vec<String>,
     /// word hash -> bit mask of the languages whose list holds the word.
     table: HashMap<u64, u32, HashBuild>,
-    /// The same table as open addressing with a load of at most 1/4 (looked up
-    /// once per word of every page: one or two probes instead of hashbrown's group scans).
-    /// Slots hold (hash, mask); mask 0 marks an empty slot (every stored mask is non-zero).
-    slots: Vec<(u64, u32)>,
+    /// The same table as open addressing with a load of at most 1/4, looked up
+    /// once per word of every page: one or two probes, in a table small enough
+    /// to stay in the L1 cache. A slot holds the low 32 bits of the hash (the
+    /// high bits pick the slot) and the mask; mask 0 marks an empty slot (every
+    /// stored mask is non-zero). A word taken for a stop word by mistake needs a
+    /// 44-bit hash collision with one of a few hundred stop words.
+    slots: Vec<(u32, u32)>,
     /// Longest stop word in bytes: longer words skip the look-up.
     max_len: usize,
 }
@@ -101,10 +106,11 @@ impl StopWords {
         if n == 0 {
             return 0;
         }
+        let tag = h as u32;
         let mut i = (h >> 32) as usize & (n - 1);
         loop {
             let (k, m) = self.slots[i];
-            if m == 0 || k == h {
+            if m == 0 || k == tag {
                 return m;
             }
             i = (i + 1) & (n - 1);
@@ -119,7 +125,7 @@ impl StopWords {
             while self.slots[i].1 != 0 {
                 i = (i + 1) & (n - 1);
             }
-            self.slots[i] = (h, m);
+            self.slots[i] = (h as u32, m);
         }
     }
 
@@ -364,8 +370,10 @@ impl CompiledRules {
     ) -> Option<usize> {
         let n = self.stopwords.langs.len().min(MAX_STOP_LANGS);
         let (best, &count) = hits.iter().enumerate().take(n).max_by_key(|(_, c)| **c)?;
-        // Prose in a listed language has 25-50% stop words; under 8% means no list fits.
-        (total_words > 0 && count * 100 >= total_words * 8).then_some(best)
+        // Prose in a listed language has 25-50% stop words (whole pages, menus
+        // included, rarely under 20%); a related language shares a few short ones
+        // (Polish "a", "i", "to" hit the Italian and English lists).
+        (total_words > 0 && count * 100 >= total_words * MIN_STOP_SHARE).then_some(best)
     }
 }
 
