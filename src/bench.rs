@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use bytes::Bytes;
 
+use crate::clean::Cleaner;
 use crate::config::Settings;
 use crate::server::{free_port, NatsServer};
 
@@ -220,7 +221,8 @@ async fn run_case(case: &Case, payloads: &[Bytes]) -> Result<RunResult> {
     // Paced phase: half the measured rate, new articles, for about 3 s.
     let rate = (payloads.len() as f64 / seconds / 2.0).max(50.0);
     let paced_count = ((rate * 3.0) as usize).clamp(50, payloads.len());
-    let paced = build_payloads(&[PACED_TEXT.to_string()], paced_count, 0.0, 1_000_000);
+    let paced_text = SourceText::new(&Cleaner::builtin(), PACED_TEXT.to_string());
+    let paced = build_payloads(&[paced_text], paced_count, 0.0, 1_000_000);
     let mut before = Vec::new();
     for w in &workers {
         before.push(w.metrics().await?);
@@ -501,7 +503,7 @@ fn machine_description() -> String {
 }
 
 /// Source texts for article bodies: the eval pages when given, else the seeds.
-fn corpus(path: Option<&Path>) -> Result<Vec<String>> {
+fn corpus(path: Option<&Path>) -> Result<Vec<SourceText>> {
     let mut texts: Vec<String> = crate::demo::SEEDS
         .iter()
         .map(|(_, t)| t.to_string())
@@ -518,14 +520,80 @@ fn corpus(path: Option<&Path>) -> Result<Vec<String>> {
             }
         }
     }
-    Ok(texts)
+    let cleaner = Cleaner::builtin();
+    Ok(texts
+        .into_iter()
+        .map(|text| SourceText::new(&cleaner, text))
+        .collect())
 }
 
-/// `count` raw payloads; each distinct one gets a unique sentence in the
-/// middle of its body so that cleaning keeps them distinct; a share of them
-/// are exact re-sends of earlier ones.
+/// A text that benchmark bodies are made from, and the line after which a
+/// numbered sentence makes each copy a distinct article.
+pub struct SourceText {
+    text: String,
+    numbered_line: usize,
+}
+
+/// The sentence that makes a benchmark body distinct.
+fn numbered_sentence(number: usize) -> String {
+    format!(
+        " The ministry confirmed on Monday that report number {number} would be released in full."
+    )
+}
+
+impl SourceText {
+    /// Picks the line for the numbered sentence: the first line, longest first,
+    /// where two different numbers give two different cleaned articles (a
+    /// sentence added to navigation is cleaned away, and its copies would be
+    /// duplicates). Falls back to the longest line.
+    pub fn new(cleaner: &Cleaner, text: String) -> Self {
+        let mut lines: Vec<(usize, usize)> = text
+            .lines()
+            .enumerate()
+            .map(|(n, line)| (line.len(), n))
+            .collect();
+        lines.sort_unstable_by(|a, b| b.cmp(a));
+        let cleaned = |numbered_line: usize, number: usize| {
+            let body = with_number(&text, numbered_line, number);
+            let c = cleaner.clean(&crate::clean::CleanInput {
+                text: &body,
+                source: Some("bench"),
+                ..Default::default()
+            });
+            (c.title, c.paragraphs)
+        };
+        let numbered_line = lines
+            .iter()
+            .take(12)
+            .map(|&(_, n)| n)
+            .find(|&n| cleaned(n, 1) != cleaned(n, 2))
+            .or_else(|| lines.first().map(|&(_, n)| n))
+            .unwrap_or(0);
+        SourceText {
+            text,
+            numbered_line,
+        }
+    }
+}
+
+/// `text` with the numbered sentence at the end of line `numbered_line`.
+fn with_number(text: &str, numbered_line: usize, number: usize) -> String {
+    let mut body = String::with_capacity(text.len() + 120);
+    for (n, line) in text.lines().enumerate() {
+        body.push_str(line);
+        if n == numbered_line {
+            body.push_str(&numbered_sentence(number));
+        }
+        body.push('\n');
+    }
+    body
+}
+
+/// `count` raw payloads; each distinct one gets a numbered sentence where the
+/// cleaner keeps it (see [`SourceText::new`]), so distinct payloads are
+/// distinct articles; a share of them are exact re-sends of earlier ones.
 pub fn build_payloads(
-    texts: &[String],
+    texts: &[SourceText],
     count: usize,
     duplicate_share: f64,
     first_number: usize,
@@ -534,25 +602,8 @@ pub fn build_payloads(
     let distinct = count - copies;
     let mut out: Vec<Bytes> = (0..distinct)
         .map(|i| {
-            let text = &texts[i % texts.len()];
-            // The longest line is almost always body text, which the cleaner
-            // keeps: a unique sentence there keeps each article distinct.
-            let longest = text
-                .lines()
-                .enumerate()
-                .max_by_key(|(_, line)| line.len())
-                .map_or(0, |(n, _)| n);
-            let mut body = String::with_capacity(text.len() + 120);
-            for (n, line) in text.lines().enumerate() {
-                body.push_str(line);
-                if n == longest {
-                    body.push_str(&format!(
-                        " The ministry confirmed on Monday that report number {} would be released in full.",
-                        first_number + i
-                    ));
-                }
-                body.push('\n');
-            }
+            let source = &texts[i % texts.len()];
+            let body = with_number(&source.text, source.numbered_line, first_number + i);
             Bytes::from(
                 serde_json::json!({"text": body, "source": "bench", "url": format!("https://bench.example/{i}")})
                     .to_string(),
@@ -647,7 +698,11 @@ mod tests {
 
     #[test]
     fn payloads_are_distinct_then_copies() {
-        let texts = vec!["a\nb\nc".to_string(), "d\ne".to_string()];
+        let cleaner = Cleaner::builtin();
+        let texts: Vec<SourceText> = ["a\nb\nc", "d\ne"]
+            .into_iter()
+            .map(|t| SourceText::new(&cleaner, t.to_string()))
+            .collect();
         let unique = build_payloads(&texts, 100, 0.0, 0);
         assert_eq!(unique.len(), 100);
         let set: std::collections::HashSet<_> = unique.iter().collect();
@@ -656,6 +711,23 @@ mod tests {
         assert_eq!(dup.len(), 100);
         let set: std::collections::HashSet<_> = dup.iter().collect();
         assert_eq!(set.len(), 70);
+    }
+
+    #[test]
+    fn distinct_payloads_are_distinct_articles() {
+        // The eval pages too, when this checkout has them (as the benchmark does).
+        let dev = Path::new(crate::clean::eval::DEFAULT_DEV_PATH);
+        let texts = corpus(dev.exists().then_some(dev)).unwrap();
+        let payloads = build_payloads(&texts, 2 * texts.len(), 0.0, 0);
+        let cleaner = Cleaner::builtin();
+        let ids: std::collections::HashSet<String> = payloads
+            .iter()
+            .map(|p| {
+                let raw = crate::payload::decode(p, "bench", 1 << 22).unwrap();
+                crate::article::process(&cleaner, raw, "t").unwrap().id
+            })
+            .collect();
+        assert_eq!(ids.len(), payloads.len());
     }
 
     #[test]
