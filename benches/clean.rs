@@ -4,11 +4,14 @@
 //! ../shared/eval-data/dev.jsonl (or $CLEAN_BENCH_DATA) at bench time; the data
 //! is never copied into the repository. When it is absent, falls back to the seed
 //! fixtures and says so. Criterion reports elements/s = pages/s on one thread.
+//! The second group times the worker's whole per-article work without NATS.
 
 use std::path::Path;
 
+use article_ingest::article::process;
 use article_ingest::clean::eval::{host, load_pages, DEFAULT_DEV_PATH};
 use article_ingest::clean::{CleanInput, Cleaner};
+use article_ingest::payload::decode;
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 
 struct BenchPage {
@@ -76,5 +79,32 @@ fn bench_clean(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_clean);
+/// What the worker does to each article between fetching and publishing:
+/// decode the JSON payload, clean, compute the content id, render the record.
+fn bench_process(c: &mut Criterion) {
+    let (pages, what) = pages();
+    let payloads: Vec<Vec<u8>> = pages
+        .iter()
+        .map(|p| {
+            serde_json::json!({"text": p.text, "url": p.url, "source": p.host.as_deref().unwrap_or("bench")})
+                .to_string()
+                .into_bytes()
+        })
+        .collect();
+    let cleaner = Cleaner::builtin();
+    let mut group = c.benchmark_group(format!("process {what}"));
+    group.throughput(Throughput::Elements(payloads.len() as u64));
+    group.sample_size(20);
+    group.bench_function("decode, clean, id, record; one thread", |b| {
+        b.iter(|| {
+            for p in &payloads {
+                let raw = decode(black_box(p), "bench", 4 << 20).expect("payload decodes");
+                black_box(process(&cleaner, raw, "2026-01-01T00:00:00.000Z").ok());
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_clean, bench_process);
 criterion_main!(benches);

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use crate::clean::{CleanInput, Cleaner};
 use std::borrow::Cow;
 
-use crate::fingerprint::{content_id, is_invisible};
+use crate::fingerprint::{content_id, has_invisible, is_invisible};
 use crate::learn::Learning;
 use crate::payload::{RawArticle, RejectReason};
 
@@ -80,10 +80,13 @@ pub fn process_learning(
     let mut body = body;
     if learning.is_some() {
         let hashes = std::mem::take(&mut cleaned.block_hashes);
-        if let Some(mut learned) = learned.filter(|c| c.body().chars().any(char::is_alphanumeric)) {
-            body = learned.body();
-            learned.title = cleaned.title.take();
-            cleaned = learned;
+        if let Some(mut learned) = learned {
+            let learned_body = learned.body();
+            if learned_body.chars().any(char::is_alphanumeric) {
+                body = learned_body;
+                learned.title = cleaned.title.take();
+                cleaned = learned;
+            }
         }
         block_hashes = Some(hashes);
     }
@@ -151,7 +154,7 @@ pub fn process_learning(
 /// Drops invisible and control characters (see [`is_invisible`]) so that
 /// spam of them cannot hide words from the cleaner. Borrows when there are none.
 pub fn strip_invisible(text: &str) -> Cow<'_, str> {
-    if text.chars().any(is_invisible) {
+    if has_invisible(text) {
         Cow::Owned(text.chars().filter(|c| !is_invisible(*c)).collect())
     } else {
         Cow::Borrowed(text)

@@ -15,16 +15,17 @@
 //! The id is lowercase hex of SHA-256 over `title`, a newline, then `body`,
 //! each normalised; the newline keeps "a b" + "c" apart from "a" + "b c".
 
+use caseless::Caseless;
 use sha2::{Digest, Sha256};
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 /// The content id of a cleaned article.
 pub fn content_id(title: &str, body: &str) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(normalize(title).as_bytes());
-    hasher.update(b"\n");
-    hasher.update(normalize(body).as_bytes());
-    to_hex(&hasher.finalize())
+    let mut normalized = String::with_capacity(title.len() + body.len() + 1);
+    normalize_into(title, &mut normalized);
+    normalized.push('\n');
+    normalize_into(body, &mut normalized);
+    sha256_hex(normalized.as_bytes())
 }
 
 /// Lowercase hex SHA-256 of raw bytes (the benchmark passthrough's id).
@@ -34,30 +35,159 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// The normalised form the content id is computed over.
 pub fn normalize(text: &str) -> String {
-    let folded = caseless::default_case_fold_str(&text.nfkc().collect::<String>());
-    let mut out = String::with_capacity(folded.len());
-    let mut pending_space = false;
-    for c in folded.chars() {
+    let mut out = String::with_capacity(text.len());
+    normalize_into(text, &mut out);
+    out
+}
+
+/// Appends the normalised form of `text` to `out`, in one pass: NFKC only when
+/// the text is not already in it (ASCII and most prose are), ASCII handled byte
+/// by byte, the Unicode case-folding tables used only for other characters.
+fn normalize_into(text: &str, out: &mut String) {
+    let mut sink = Normalized {
+        start: out.len(),
+        pending_space: false,
+        out,
+    };
+    // ASCII never changes under NFKC, so leaving it out of the quick check can
+    // only turn a "yes" into a "maybe" (which takes the full, exact path).
+    let already_nfkc = text.is_ascii()
+        || is_nfkc_quick(text.chars().filter(|c| !c.is_ascii())) == IsNormalized::Yes;
+    if !already_nfkc {
+        for c in text.nfkc() {
+            sink.fold(c);
+        }
+        return;
+    }
+    let mut rest = text;
+    while !rest.is_empty() {
+        let ascii = rest
+            .bytes()
+            .position(|b| !b.is_ascii())
+            .unwrap_or(rest.len());
+        sink.ascii_run(&rest[..ascii]);
+        rest = &rest[ascii..];
+        let mut chars = rest.chars();
+        if let Some(c) = chars.next() {
+            sink.fold(c);
+            rest = chars.as_str();
+        }
+    }
+}
+
+/// Steps 2-5 of the normalisation, one character at a time.
+struct Normalized<'o> {
+    out: &'o mut String,
+    /// Where this text's output starts in `out` (no leading space).
+    start: usize,
+    pending_space: bool,
+}
+
+impl Normalized<'_> {
+    /// A run of ASCII text, word by word: plain words are copied and lowercased
+    /// in bulk, the rare ones holding a control character or a backtick go byte by byte.
+    fn ascii_run(&mut self, run: &str) {
+        let mut words = run.split([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+        if let Some(first) = words.next() {
+            self.ascii_word(first);
+        }
+        for word in words {
+            self.pending_space = self.out.len() > self.start;
+            self.ascii_word(word);
+        }
+    }
+
+    fn ascii_word(&mut self, word: &str) {
+        if word.is_empty() {
+            return;
+        }
+        if word.bytes().any(|b| b < 0x20 || b == 0x7f || b == b'`') {
+            word.bytes().for_each(|b| self.ascii(b));
+            return;
+        }
+        if self.pending_space {
+            self.out.push(' ');
+            self.pending_space = false;
+        }
+        let at = self.out.len();
+        self.out.push_str(word);
+        if let Some(copied) = self.out.get_mut(at..) {
+            copied.make_ascii_lowercase();
+        }
+    }
+
+    fn ascii(&mut self, b: u8) {
+        match b {
+            b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r' => {
+                self.pending_space = self.out.len() > self.start;
+            }
+            0..=0x1f | 0x7f => {}
+            b'`' => self.emit('\''),
+            _ => self.emit(char::from(b.to_ascii_lowercase())),
+        }
+    }
+
+    fn fold(&mut self, c: char) {
+        if c.is_ascii() {
+            // `c` is ASCII, so the cast is exact.
+            self.ascii(c as u8);
+        } else {
+            for f in std::iter::once(c).default_case_fold() {
+                self.push(f);
+            }
+        }
+    }
+
+    fn push(&mut self, c: char) {
         let c = match c {
             '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2032}' | '\u{02BC}' | '`'
             | '\u{00B4}' => '\'',
             '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{2033}' | '\u{00AB}'
             | '\u{00BB}' | '\u{2039}' | '\u{203A}' => '"',
             '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE58}' | '\u{FE63}' | '\u{FF0D}' => '-',
-            c if is_invisible(c) => continue,
+            c if is_invisible(c) => return,
             c => c,
         };
         if c.is_whitespace() {
-            pending_space = !out.is_empty();
-            continue;
+            self.pending_space = self.out.len() > self.start;
+            return;
         }
-        if pending_space {
-            out.push(' ');
-            pending_space = false;
-        }
-        out.push(c);
+        self.emit(c);
     }
-    out
+
+    fn emit(&mut self, c: char) {
+        if self.pending_space {
+            self.out.push(' ');
+            self.pending_space = false;
+        }
+        self.out.push(c);
+    }
+}
+
+/// Whether `text` holds an [`is_invisible`] character: a byte scan that decodes
+/// only at the lead bytes of the few ranges concerned (C0 controls and DEL are
+/// single bytes; the rest start with 0xC2, 0xCD, 0xD8, 0xE1, 0xE2 or 0xEF).
+pub fn has_invisible(text: &str) -> bool {
+    const CHUNK: usize = 32;
+    let suspect = |b: u8| {
+        b < 0x09
+            || (0x0e..0x20).contains(&b)
+            || b == 0x7f
+            || matches!(b, 0xC2 | 0xCD | 0xD8 | 0xE1 | 0xE2 | 0xEF)
+    };
+    let bytes = text.as_bytes();
+    (0..bytes.len()).step_by(CHUNK).any(|at| {
+        let chunk = &bytes[at..(at + CHUNK).min(bytes.len())];
+        // Non-short-circuit OR over the chunk: vectorised, and most chunks are clean.
+        chunk.iter().fold(false, |any, &b| any | suspect(b))
+            && chunk.iter().enumerate().any(|(i, &b)| match b {
+                0xC2 | 0xCD | 0xD8 | 0xE1 | 0xE2 | 0xEF => text
+                    .get(at + i..)
+                    .and_then(|rest| rest.chars().next())
+                    .is_some_and(is_invisible),
+                b => suspect(b),
+            })
+    })
 }
 
 /// Zero-width and format characters, bidi controls, the BOM, the soft
@@ -116,6 +246,99 @@ mod tests {
         );
         // NFC and NFD spellings of é agree.
         assert_eq!(normalize("Cre\u{0301}pe"), normalize("Cr\u{e9}pe"));
+    }
+
+    /// The definition, step by step (what `normalize` computes in one pass).
+    fn reference(text: &str) -> String {
+        let folded = caseless::default_case_fold_str(&text.nfkc().collect::<String>());
+        let mut out = String::new();
+        let mut pending_space = false;
+        for c in folded.chars() {
+            let c = match c {
+                '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2032}' | '\u{02BC}'
+                | '`' | '\u{00B4}' => '\'',
+                '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{2033}' | '\u{00AB}'
+                | '\u{00BB}' | '\u{2039}' | '\u{203A}' => '"',
+                '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE58}' | '\u{FE63}' | '\u{FF0D}' => '-',
+                c if is_invisible(c) => continue,
+                c => c,
+            };
+            if c.is_whitespace() {
+                pending_space = !out.is_empty();
+                continue;
+            }
+            if pending_space {
+                out.push(' ');
+                pending_space = false;
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    #[test]
+    fn one_pass_normalisation_agrees_with_the_definition() {
+        let pieces = [
+            "Abc",
+            " ",
+            "\t\n",
+            "Straße",
+            "ﬁ",
+            "Ａ",
+            "É",
+            "e\u{0301}",
+            "\u{0301}",
+            "’",
+            "«",
+            "—",
+            "\u{200B}",
+            "\u{00AD}",
+            "ΣΑΣ",
+            "İ",
+            "ǅ",
+            "東京",
+            "\u{2163}",
+            "`",
+            "\u{FEFF}",
+            "x",
+            "\u{1}",
+            "\u{7f}",
+            "\u{85}",
+            "\u{a0}",
+            "\r\n",
+            "Q",
+        ];
+        let n = pieces.len();
+        for k in 0..n * n * n {
+            let mut s = String::new();
+            let mut v = k;
+            for _ in 0..3 {
+                s.push_str(pieces[v % n]);
+                v /= n;
+            }
+            assert_eq!(normalize(&s), reference(&s), "{s:?}");
+        }
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seeds");
+        let mut seeds = 0;
+        for entry in std::fs::read_dir(dir).expect("seed fixtures").flatten() {
+            let path = entry.path();
+            if path.extension().and_then(|e| e.to_str()) == Some("txt") {
+                let text = std::fs::read_to_string(&path).expect("seed");
+                assert_eq!(normalize(&text), reference(&text), "{}", path.display());
+                seeds += 1;
+            }
+        }
+        assert!(seeds >= 5);
+    }
+
+    #[test]
+    fn has_invisible_agrees_with_is_invisible_on_every_char() {
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            let alone = c.to_string();
+            assert_eq!(has_invisible(&alone), is_invisible(c), "{:?}", c);
+            let framed = format!("aé{c}z");
+            assert_eq!(has_invisible(&framed), is_invisible(c), "{:?}", c);
+        }
     }
 
     #[test]
