@@ -40,39 +40,46 @@ pub fn normalize(text: &str) -> String {
     out
 }
 
-/// Appends the normalised form of `text` to `out`, in one pass: NFKC only when
-/// the text is not already in it (ASCII and most prose are), ASCII handled byte
-/// by byte, the Unicode case-folding tables used only for other characters.
+/// Appends the normalised form of `text` to `out`, in one pass, word by word.
+/// NFKC never reaches across an ASCII space or control whitespace (no
+/// composition or reordering crosses a starter that composes with nothing), so
+/// each word is normalised alone: ASCII words are lowercased in bulk, others go
+/// through NFKC only when the quick check cannot vouch for them (a "…" or a
+/// no-break space), and through the Unicode case-folding tables.
 fn normalize_into(text: &str, out: &mut String) {
     let mut sink = Normalized {
         start: out.len(),
         pending_space: false,
         out,
     };
-    // ASCII never changes under NFKC, so leaving it out of the quick check can
-    // only turn a "yes" into a "maybe" (which takes the full, exact path).
-    let already_nfkc = text.is_ascii()
-        || is_nfkc_quick(text.chars().filter(|c| !c.is_ascii())) == IsNormalized::Yes;
-    if !already_nfkc {
-        for c in text.nfkc() {
-            sink.fold(c);
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if is_ascii_space(bytes[i]) {
+            sink.space();
+            i += 1;
+            continue;
         }
-        return;
-    }
-    let mut rest = text;
-    while !rest.is_empty() {
-        let ascii = rest
-            .bytes()
-            .position(|b| !b.is_ascii())
-            .unwrap_or(rest.len());
-        sink.ascii_run(&rest[..ascii]);
-        rest = &rest[ascii..];
-        let mut chars = rest.chars();
-        if let Some(c) = chars.next() {
-            sink.fold(c);
-            rest = chars.as_str();
+        let word_start = i;
+        let mut ascii = true;
+        while i < bytes.len() && !is_ascii_space(bytes[i]) {
+            ascii &= bytes[i].is_ascii();
+            i += 1;
+        }
+        // Both ends sit at an ASCII byte or at an end of `text`: char boundaries.
+        let word = &text[word_start..i];
+        if ascii {
+            sink.ascii_word(word);
+        } else if is_nfkc_quick(word.chars()) == IsNormalized::Yes {
+            word.chars().for_each(|c| sink.fold(c));
+        } else {
+            word.nfkc().for_each(|c| sink.fold(c));
         }
     }
+}
+
+fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 
 /// Steps 2-5 of the normalisation, one character at a time.
@@ -84,17 +91,8 @@ struct Normalized<'o> {
 }
 
 impl Normalized<'_> {
-    /// A run of ASCII text, word by word: plain words are copied and lowercased
-    /// in bulk, the rare ones holding a control character or a backtick go byte by byte.
-    fn ascii_run(&mut self, run: &str) {
-        let mut words = run.split([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
-        if let Some(first) = words.next() {
-            self.ascii_word(first);
-        }
-        for word in words {
-            self.pending_space = self.out.len() > self.start;
-            self.ascii_word(word);
-        }
+    fn space(&mut self) {
+        self.pending_space = self.out.len() > self.start;
     }
 
     fn ascii_word(&mut self, word: &str) {
@@ -118,9 +116,7 @@ impl Normalized<'_> {
 
     fn ascii(&mut self, b: u8) {
         match b {
-            b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r' => {
-                self.pending_space = self.out.len() > self.start;
-            }
+            b if is_ascii_space(b) => self.space(),
             0..=0x1f | 0x7f => {}
             b'`' => self.emit('\''),
             _ => self.emit(char::from(b.to_ascii_lowercase())),
@@ -149,7 +145,7 @@ impl Normalized<'_> {
             c => c,
         };
         if c.is_whitespace() {
-            self.pending_space = self.out.len() > self.start;
+            self.space();
             return;
         }
         self.emit(c);
