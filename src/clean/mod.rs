@@ -903,7 +903,9 @@ fn drop_fragments(blocks: &mut [Block<'_>]) {
         }
         let elsewhere = match span.get(i).copied().flatten() {
             Some((a, b)) if !needle.contains('\0') => {
-                haystack[..a].contains(needle) || haystack[b..].contains(needle)
+                let finder = memchr::memmem::Finder::new(needle);
+                let hay = haystack.as_bytes();
+                finder.find(&hay[..a]).is_some() || finder.find(&hay[b..]).is_some()
             }
             _ => true,
         };
@@ -912,7 +914,7 @@ fn drop_fragments(blocks: &mut [Block<'_>]) {
                 j != i
                     && o.dropped.is_none()
                     && o.text.len() > needle.len()
-                    && o.text.contains(needle)
+                    && memchr::memmem::find(o.text.as_bytes(), needle.as_bytes()).is_some()
             });
         if contained {
             blocks[i].dropped = Some(Dropped::Fragment);
