@@ -318,7 +318,7 @@ impl Cleaner {
             if rest.is_empty() {
                 return None;
             }
-            match rest.bytes().position(|b| b == b'\n' || b == b'\r') {
+            match memchr::memchr2(b'\n', b'\r', rest.as_bytes()) {
                 Some(p) => {
                     let line = &rest[..p];
                     rest = &rest[p + 1..];
@@ -747,8 +747,10 @@ struct Analysis<'a> {
 fn drop_title_copies(blocks: &mut [Block<'_>], title: &str) {
     let th = norm_hash(title);
     let tchars = title.chars().count();
+    let finder = memchr::memmem::Finder::new(title);
     for b in blocks.iter_mut().filter(|b| b.dropped.is_none()) {
-        if b.hash == th || (b.chars >= tchars && b.chars <= tchars + 40 && b.text.contains(title)) {
+        let holds_title = || finder.find(b.text.as_bytes()).is_some();
+        if b.hash == th || (b.chars >= tchars && b.chars <= tchars + 40 && holds_title()) {
             b.dropped = Some(Dropped::Title);
         }
     }
