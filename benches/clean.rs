@@ -14,6 +14,10 @@ use article_ingest::clean::{CleanInput, Cleaner};
 use article_ingest::payload::decode;
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 
+/// The allocator the worker binary uses, so the figures are the worker's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct BenchPage {
     text: String,
     url: Option<String>,

@@ -13,6 +13,12 @@ use article_ingest::clean::Cleaner;
 use article_ingest::config::{LogFormat, Settings};
 use article_ingest::{demo, feed, payload, stats::Stats, telemetry, worker};
 
+/// mimalloc: per-article allocations are many and short-lived, shared by
+/// several threads; it is about 5% faster than the system allocator here
+/// (`cargo bench --bench clean`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "article-ingest",
