@@ -135,15 +135,10 @@ impl Normalized<'_> {
     }
 
     fn push(&mut self, c: char) {
-        let c = match c {
-            '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2032}' | '\u{02BC}' | '`'
-            | '\u{00B4}' => '\'',
-            '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{2033}' | '\u{00AB}'
-            | '\u{00BB}' | '\u{2039}' | '\u{203A}' => '"',
-            '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE58}' | '\u{FE63}' | '\u{FF0D}' => '-',
-            c if is_invisible(c) => return,
-            c => c,
-        };
+        if is_invisible(c) {
+            return;
+        }
+        let c = plain_punctuation(c);
         if c.is_whitespace() {
             self.space();
             return;
@@ -157,6 +152,18 @@ impl Normalized<'_> {
             self.pending_space = false;
         }
         self.out.push(c);
+    }
+}
+
+/// Step 3: typographic quotes to `'` or `"`, dashes and minus signs to `-`.
+fn plain_punctuation(c: char) -> char {
+    match c {
+        '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2032}' | '\u{02BC}' | '`'
+        | '\u{00B4}' => '\'',
+        '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{2033}' | '\u{00AB}'
+        | '\u{00BB}' | '\u{2039}' | '\u{203A}' => '"',
+        '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE58}' | '\u{FE63}' | '\u{FF0D}' => '-',
+        c => c,
     }
 }
 
@@ -250,15 +257,10 @@ mod tests {
         let mut out = String::new();
         let mut pending_space = false;
         for c in folded.chars() {
-            let c = match c {
-                '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{2032}' | '\u{02BC}'
-                | '`' | '\u{00B4}' => '\'',
-                '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{2033}' | '\u{00AB}'
-                | '\u{00BB}' | '\u{2039}' | '\u{203A}' => '"',
-                '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE58}' | '\u{FE63}' | '\u{FF0D}' => '-',
-                c if is_invisible(c) => continue,
-                c => c,
-            };
+            if is_invisible(c) {
+                continue;
+            }
+            let c = plain_punctuation(c);
             if c.is_whitespace() {
                 pending_space = !out.is_empty();
                 continue;
