@@ -98,18 +98,21 @@ async fn two_workers_never_publish_an_article_twice() {
     settings.worker.max_in_flight = 8;
     let js = jetstream_for(&settings).await;
     ensure(&js, &settings).await;
-    // Each article three times, interleaved, so copies reach both workers at once.
+    // Both workers pulling before the first article arrives: a fast worker could
+    // otherwise drain the whole backlog before the other has connected.
+    let a = RunningWorker::start(settings.clone());
+    let b = RunningWorker::start(settings.clone());
+    a.wait_ready().await;
+    b.wait_ready().await;
+    // Each article three times in a row, so its copies reach both workers at once.
     const DISTINCT: usize = 150;
-    for round in 0..3 {
-        for i in 0..DISTINCT {
-            let source = ["alpha", "beta", "gamma"][round];
+    for i in 0..DISTINCT {
+        for source in ["alpha", "beta", "gamma"] {
             // Same text, different source and url: the same article.
             let payload = serde_json::json!({"text": synthetic_text(i), "source": source, "url": format!("https://{source}.example/{i}")});
             publish(&js, &format!("articles.raw.{source}"), payload.to_string()).await;
         }
     }
-    let a = RunningWorker::start(settings.clone());
-    let b = RunningWorker::start(settings.clone());
     let (sa, sb) = (a.stats.clone(), b.stats.clone());
     wait_for("all 450 handled", || {
         let (x, y) = (sa.snapshot(), sb.snapshot());
