@@ -292,18 +292,22 @@ impl Cleaner {
             st.words = st.words.saturating_add(1);
             // Branch-free counting: whether a word is a stop word is a coin toss
             // in prose, which a branch predictor cannot learn.
-            let lead = mask != 0 && st.words > 1 && st.words <= 12 && w.upper && w.text != "I";
+            let is_i = (w.text.len() == 1) & (w.text.as_bytes().first() == Some(&b'I'));
+            let lead = (mask != 0) & (st.words > 1) & (st.words <= 12) & w.upper & !is_i;
             st.caps_stop_lead = st.caps_stop_lead.saturating_add(u8::from(lead));
             for (i, c) in st.stop.iter_mut().enumerate() {
                 *c = c.saturating_add(((mask >> i) & 1) as u16);
             }
             if let Some(v) = content.as_deref_mut() {
                 // `title::content_hashes`: 4+ chars, not a stop word of any language.
-                let stop_word =
-                    mask != 0 || (w.text.len() > stop.max_len() && stop.is_any_hash(w.hash));
-                if w.chars >= 4 && !stop_word {
-                    v.push(w.hash);
-                }
+                // (Words longer than any stop word are looked up only for the rare
+                // case of a lowercase form shorter than the word.)
+                let long_stop_word = w.text.len() > stop.max_len() && stop.is_any_hash(w.hash);
+                let keep = (w.chars >= 4) & (mask == 0) & !long_stop_word;
+                // Pushed, then kept or not by the length: no branch on a coin toss.
+                v.push(w.hash);
+                let len = v.len() - usize::from(!keep);
+                v.truncate(len);
             }
         });
         (sc, st)
