@@ -370,9 +370,9 @@ impl CompiledRules {
     ) -> Option<usize> {
         let n = self.stopwords.langs.len().min(MAX_STOP_LANGS);
         let (best, &count) = hits.iter().enumerate().take(n).max_by_key(|(_, c)| **c)?;
-        // Prose in a listed language has 25-50% stop words (whole pages, menus
-        // included, rarely under 20%); a related language shares a few short ones
-        // (Polish "a", "i", "to" hit the Italian and English lists).
+        // Prose in a listed language has 25-50% stop words; a language without
+        // a list still shares a few short words with some list (4 of 46 words of
+        // a Polish paragraph are English stop words: "a", "i", "to", "o").
         (total_words > 0 && count * 100 >= total_words * MIN_STOP_SHARE).then_some(best)
     }
 }
