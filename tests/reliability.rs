@@ -96,7 +96,8 @@ async fn worker_sigkilled_six_times_loses_and_doubles_nothing() {
     let corpus = Arc::new(Corpus::new(0, 2000, 10, 1, 40));
     let started = Instant::now();
 
-    // Feed in paced chunks while the worker is being killed.
+    // Feed in chunks while the worker is being killed, faster than it cleans, so
+    // that a backlog stands and every kill finds pulled, unacked work.
     let publisher = tokio::spawn({
         let (js, corpus) = (js.clone(), corpus.clone());
         async move {
@@ -106,7 +107,7 @@ async fn worker_sigkilled_six_times_loses_and_doubles_nothing() {
                 let end = (at + 150).min(corpus.len());
                 publish_range(&js, &corpus, at..end, &mut published).await;
                 at = end;
-                tokio::time::sleep(Duration::from_millis(150)).await;
+                tokio::time::sleep(Duration::from_millis(10)).await;
             }
             published
         }
