@@ -423,16 +423,13 @@ impl Cleaner {
                     .iter()
                     .any(|b| b.dropped.is_none() && model.is_boilerplate(site, b.hash)) =>
             {
-                let mut copy = base.clone();
-                let site = copy.site.take();
-                if let Some(site) = site.as_deref() {
-                    apply_learned(&mut copy.analysis.blocks, model, site);
-                }
+                let mut copy = base.analysis.clone();
+                apply_learned(&mut copy.blocks, model, site);
                 Some(self.assemble(self.finish(copy)))
             }
             _ => None,
         };
-        (self.assemble(self.finish(base)), with_model)
+        (self.assemble(self.finish(base.analysis)), with_model)
     }
 
     /// 10. Paragraphs, and the body's language.
@@ -507,7 +504,7 @@ impl Cleaner {
         if let (Some(model), Some(site)) = (learned, base.site.as_deref()) {
             apply_learned(&mut base.analysis.blocks, model, site);
         }
-        self.finish(base)
+        self.finish(base.analysis)
     }
 
     /// Stages 1-5: title, blocks, classes, rule verdicts and title copies.
@@ -597,9 +594,8 @@ impl Cleaner {
     }
 
     /// Stages 7-9.
-    fn finish<'a>(&self, base: Base<'a>) -> Analysis<'a> {
+    fn finish<'a>(&self, mut analysis: Analysis<'a>) -> Analysis<'a> {
         let opts = self.options;
-        let mut analysis = base.analysis;
         let blocks = &mut analysis.blocks;
         // 7. Repetition.
         if opts.dedupe {
@@ -733,7 +729,6 @@ impl Page<'_> {
 }
 
 /// Stages 1-5 of a page (see [`Cleaner::analyse_base`]).
-#[derive(Clone)]
 struct Base<'a> {
     site: Option<String>,
     analysis: Analysis<'a>,
