@@ -21,7 +21,8 @@ use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 /// The content id of a cleaned article.
 pub fn content_id(title: &str, body: &str) -> String {
-    let mut normalized = String::with_capacity(title.len() + body.len() + 1);
+    // Room for the normaliser's 8-byte stores past the end (no regrowth).
+    let mut normalized = String::with_capacity(title.len() + body.len() + 17);
     normalize_into(title, &mut normalized);
     normalized.push('\n');
     normalize_into(body, &mut normalized);
@@ -43,39 +44,103 @@ pub fn normalize(text: &str) -> String {
 /// Appends the normalised form of `text` to `out`, in one pass, word by word.
 /// NFKC never reaches across an ASCII space or control whitespace (no
 /// composition or reordering crosses a starter that composes with nothing), so
-/// each word is normalised alone: ASCII words are lowercased in bulk, others go
-/// through NFKC only when the quick check cannot vouch for them (a "…" or a
-/// no-break space), and through the Unicode case-folding tables.
+/// each word is normalised alone. Plain ASCII goes through eight bytes at a
+/// time, lowercased as it is copied; a word holding any non-ASCII character is
+/// rolled back and redone whole: through NFKC only when the quick check cannot
+/// vouch for it (a "…" or a no-break space), and through the Unicode
+/// case-folding tables.
 fn normalize_into(text: &str, out: &mut String) {
+    let mut buf = std::mem::take(out).into_bytes();
+    buf.reserve(text.len() + 8);
     let mut sink = Normalized {
-        start: out.len(),
+        start: buf.len(),
         pending_space: false,
-        out,
+        out: buf,
     };
     let bytes = text.as_bytes();
     let mut i = 0;
+    // The word being copied: where it started in `text`, and `out`'s length and
+    // pending space before it (to roll back to).
+    let mut word: Option<(usize, usize, bool)> = None;
     while i < bytes.len() {
-        if is_ascii_space(bytes[i]) {
+        let (chunk, plain) = plain_prefix(bytes, i);
+        if plain > 0 {
+            word.get_or_insert((i, sink.out.len(), sink.pending_space));
+            sink.plain_ascii(chunk, plain);
+            i += plain;
+            if plain == 8 {
+                continue;
+            }
+        }
+        let Some(&b) = bytes.get(i) else { break };
+        if is_ascii_space(b) {
             sink.space();
+            word = None;
             i += 1;
-            continue;
-        }
-        let word_start = i;
-        let mut ascii = true;
-        while i < bytes.len() && !is_ascii_space(bytes[i]) {
-            ascii &= bytes[i].is_ascii();
+        } else if b.is_ascii() {
+            // Control characters and the backtick.
+            word.get_or_insert((i, sink.out.len(), sink.pending_space));
+            sink.ascii(b);
             i += 1;
-        }
-        // Both ends sit at an ASCII byte or at an end of `text`: char boundaries.
-        let word = &text[word_start..i];
-        if ascii {
-            sink.ascii_word(word);
-        } else if is_nfkc_quick(word.chars()) == IsNormalized::Yes {
-            word.chars().for_each(|c| sink.fold(c));
         } else {
-            word.nfkc().for_each(|c| sink.fold(c));
+            let (start, rollback, pending_space) =
+                word.take()
+                    .unwrap_or((i, sink.out.len(), sink.pending_space));
+            sink.out.truncate(rollback);
+            sink.pending_space = pending_space;
+            while i < bytes.len() && !is_ascii_space(bytes[i]) {
+                i += 1;
+            }
+            // Both ends sit at an ASCII byte or at an end of `text`: char boundaries.
+            let unicode_word = &text[start..i];
+            if is_nfkc_quick(unicode_word.chars()) == IsNormalized::Yes {
+                unicode_word.chars().for_each(|c| sink.fold(c));
+            } else {
+                unicode_word.nfkc().for_each(|c| sink.fold(c));
+            }
         }
     }
+    // Only whole characters were written, so this cannot fail; if it somehow
+    // did, the lossy form still gives a stable id.
+    *out = String::from_utf8(sink.out)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The 8 bytes of `bytes` from `at` (zero past the end) and how many of them,
+/// from the first, are plain ASCII: printable, not a space and not the
+/// backtick (which is written as a quote).
+fn plain_prefix(bytes: &[u8], at: usize) -> (u64, usize) {
+    let mut chunk = [0u8; 8];
+    let available = bytes.len().saturating_sub(at).min(8);
+    if let Some(src) = bytes.get(at..at + available) {
+        chunk[..available].copy_from_slice(src);
+    }
+    let w = u64::from_le_bytes(chunk);
+    let low = w & !HIGHS;
+    // Per byte (no carry crosses bytes: every sum stays under 0x100):
+    // at most a space (< 0x21), DEL, the backtick, or not ASCII at all.
+    let not_above_space = !(low + ONES * (0x80 - 0x21)) & HIGHS;
+    let del = {
+        let x = low ^ (ONES * 0x7f);
+        !(x + ONES * 0x7f) & HIGHS
+    };
+    let backtick = {
+        let x = low ^ (ONES * 0x60);
+        !(x + ONES * 0x7f) & HIGHS
+    };
+    let stop = not_above_space | del | backtick | (w & HIGHS);
+    (w, (stop.trailing_zeros() as usize / 8).min(available))
+}
+
+/// ASCII letters of `w` lowercased (every byte below 0x80).
+fn lowercase8(w: u64) -> u64 {
+    // 0x80 in each byte from 'A' up, then in each byte from past 'Z' up.
+    let from_a = (w + ONES * (0x80 - 0x41)) & HIGHS;
+    let past_z = (w + ONES * (0x80 - 0x5b)) & HIGHS;
+    w | ((from_a & !past_z) >> 2)
 }
 
 fn is_ascii_space(b: u8) -> bool {
@@ -83,35 +148,29 @@ fn is_ascii_space(b: u8) -> bool {
 }
 
 /// Steps 2-5 of the normalisation, one character at a time.
-struct Normalized<'o> {
-    out: &'o mut String,
+struct Normalized {
+    out: Vec<u8>,
     /// Where this text's output starts in `out` (no leading space).
     start: usize,
     pending_space: bool,
 }
 
-impl Normalized<'_> {
+impl Normalized {
     fn space(&mut self) {
         self.pending_space = self.out.len() > self.start;
     }
 
-    fn ascii_word(&mut self, word: &str) {
-        if word.is_empty() {
-            return;
-        }
-        if word.bytes().any(|b| b < 0x20 || b == 0x7f || b == b'`') {
-            word.bytes().for_each(|b| self.ascii(b));
-            return;
-        }
+    /// The first `len` bytes of `chunk` (printable ASCII other than the
+    /// backtick), copied lowercased.
+    fn plain_ascii(&mut self, chunk: u64, len: usize) {
         if self.pending_space {
-            self.out.push(' ');
+            self.out.push(b' ');
             self.pending_space = false;
         }
+        // All eight bytes are stored (one store), then the extra ones cut.
         let at = self.out.len();
-        self.out.push_str(word);
-        if let Some(copied) = self.out.get_mut(at..) {
-            copied.make_ascii_lowercase();
-        }
+        self.out.extend_from_slice(&lowercase8(chunk).to_le_bytes());
+        self.out.truncate(at + len);
     }
 
     fn ascii(&mut self, b: u8) {
@@ -148,10 +207,12 @@ impl Normalized<'_> {
 
     fn emit(&mut self, c: char) {
         if self.pending_space {
-            self.out.push(' ');
+            self.out.push(b' ');
             self.pending_space = false;
         }
-        self.out.push(c);
+        let mut utf8 = [0u8; 4];
+        self.out
+            .extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
     }
 }
 
@@ -305,6 +366,9 @@ mod tests {
             "\u{a0}",
             "\r\n",
             "Q",
+            // Runs that cross the 8-byte chunks at every offset.
+            "ABCDEFGHijk",
+            "@[Z]^_{~",
         ];
         let n = pieces.len();
         for k in 0..n * n * n {
@@ -327,6 +391,23 @@ mod tests {
             }
         }
         assert!(seeds >= 5);
+    }
+
+    #[test]
+    fn chunk_helpers_agree_with_the_byte_definitions() {
+        for b in 0..=255u8 {
+            let plain = (0x21..0x7f).contains(&b) && b != b'`';
+            let bytes = [b'a', b'B', b, b'z'];
+            let (w, n) = plain_prefix(&bytes, 0);
+            assert_eq!(n, if plain { 4 } else { 2 }, "{b:#x}");
+            assert_eq!(w.to_le_bytes()[2], b);
+            if b < 0x80 {
+                let lowered = lowercase8(u64::from_le_bytes([b; 8])).to_le_bytes();
+                assert_eq!(lowered, [b.to_ascii_lowercase(); 8], "{b:#x}");
+            }
+        }
+        assert_eq!(plain_prefix(b"abc", 1).1, 2);
+        assert_eq!(plain_prefix(b"abc", 3).1, 0);
     }
 
     #[test]
