@@ -415,17 +415,17 @@ impl Cleaner {
         learned: Option<&BoilerplateModel>,
     ) -> (Cleaned, Option<Cleaned>) {
         let base = self.analyse_base(input);
+        // The learned pass only when the model would strip something: when the
+        // guard refuses, it would give the rules-only result again.
         let with_model = match (learned, base.site.as_deref()) {
-            (Some(model), Some(site))
-                if base
-                    .analysis
-                    .blocks
-                    .iter()
-                    .any(|b| b.dropped.is_none() && model.is_boilerplate(site, b.hash)) =>
-            {
-                let mut copy = base.analysis.clone();
-                apply_learned(&mut copy.blocks, model, site);
-                Some(self.assemble(self.finish(copy)))
+            (Some(model), Some(site)) => {
+                learned_drops(&base.analysis.blocks, model, site).map(|drops| {
+                    let mut copy = base.analysis.clone();
+                    for i in drops {
+                        copy.blocks[i].dropped = Some(Dropped::Learned);
+                    }
+                    self.assemble(self.finish(copy))
+                })
             }
             _ => None,
         };
@@ -759,25 +759,30 @@ fn drop_title_copies(blocks: &mut [Block<'_>], title: &str) {
 /// would strip more than the model's allowed share of the body (syndicated copies
 /// of one story look like boilerplate to a per-source count).
 fn apply_learned(blocks: &mut [Block<'_>], model: &BoilerplateModel, site: &str) {
+    for i in learned_drops(blocks, model, site).unwrap_or_default() {
+        blocks[i].dropped = Some(Dropped::Learned);
+    }
+}
+
+/// The blocks [`apply_learned`] drops, or None when it drops none.
+fn learned_drops(blocks: &[Block<'_>], model: &BoilerplateModel, site: &str) -> Option<Vec<usize>> {
+    let hits: Vec<usize> = (0..blocks.len())
+        .filter(|&i| blocks[i].dropped.is_none() && model.is_boilerplate(site, blocks[i].hash))
+        .collect();
+    if hits.is_empty() {
+        return None;
+    }
     let body_chars: usize = blocks
         .iter()
         .filter(|b| b.dropped.is_none() && b.class != Class::Bad)
         .map(|b| b.chars)
         .sum();
-    let hits: Vec<usize> = (0..blocks.len())
-        .filter(|&i| blocks[i].dropped.is_none() && model.is_boilerplate(site, blocks[i].hash))
-        .collect();
     let hit_chars: usize = hits
         .iter()
         .filter(|&&i| blocks[i].class != Class::Bad)
         .map(|&i| blocks[i].chars)
         .sum();
-    if !model.allows_strip(hit_chars, body_chars) {
-        return;
-    }
-    for i in hits {
-        blocks[i].dropped = Some(Dropped::Learned);
-    }
+    model.allows_strip(hit_chars, body_chars).then_some(hits)
 }
 
 /// Dropped as a repeat of another block (neutral for the region search).
@@ -1192,6 +1197,26 @@ mod tests {
         let (alone, none) = cleaner.clean_pair(&input, Some(&empty));
         assert_eq!(alone, rules_only);
         assert!(none.is_none());
+
+        // The model knows the footer, but its guard allows no stripping: no learned
+        // pass, and cleaning with the model gives the rules-only result.
+        let mut guarded = BoilerplateModel::new(LearnedConfig {
+            max_strip_share: 0.0,
+            ..LearnedConfig::default()
+        });
+        for body in &bodies[..3] {
+            let page = gazette_page(body);
+            let page_input = CleanInput {
+                text: &page,
+                source: Some("gazette"),
+                ..Default::default()
+            };
+            guarded.record("gazette", &cleaner.block_hashes(&page_input));
+        }
+        let (refused, skipped) = cleaner.clean_pair(&input, Some(&guarded));
+        assert_eq!(refused, rules_only);
+        assert!(skipped.is_none());
+        assert_eq!(cleaner.clean_with(&input, Some(&guarded)), rules_only);
     }
 
     #[test]
