@@ -287,6 +287,20 @@ impl Cleaner {
         let n_langs = stop.langs.len().min(MAX_STOP_LANGS);
         let lang_bits: u32 = (1u32 << n_langs) - 1;
         let mut st = WordStats::default();
+        // Stop-word counts, four languages to a word in 16-bit lanes (one table
+        // load and one add per four languages), moved to `st.stop` before a lane
+        // could overflow and at the end.
+        let mut packed = [0u64; MAX_STOP_LANGS / 4];
+        let mut unflushed = 0u32;
+        let flush = |packed: &mut [u64; MAX_STOP_LANGS / 4], stop: &mut [u16; MAX_STOP_LANGS]| {
+            for (k, lanes) in packed.iter_mut().enumerate() {
+                for lane in 0..4 {
+                    let count = ((*lanes >> (16 * lane)) & 0xffff) as u16;
+                    stop[4 * k + lane] = stop[4 * k + lane].saturating_add(count);
+                }
+                *lanes = 0;
+            }
+        };
         let sc = scan(text, |w| {
             let mask = stop.mask_hashed(w.text.len(), w.hash) & lang_bits;
             st.words = st.words.saturating_add(1);
@@ -295,8 +309,13 @@ impl Cleaner {
             let is_i = (w.text.len() == 1) & (w.text.as_bytes().first() == Some(&b'I'));
             let lead = (mask != 0) & (st.words > 1) & (st.words <= 12) & w.upper & !is_i;
             st.caps_stop_lead = st.caps_stop_lead.saturating_add(u8::from(lead));
-            for (i, c) in st.stop.iter_mut().enumerate() {
-                *c = c.saturating_add(((mask >> i) & 1) as u16);
+            for (k, lanes) in packed.iter_mut().enumerate() {
+                *lanes += SPREAD_NIBBLE[((mask >> (4 * k)) & 0xf) as usize];
+            }
+            unflushed += 1;
+            if unflushed == u32::from(u16::MAX) {
+                flush(&mut packed, &mut st.stop);
+                unflushed = 0;
             }
             if let Some(v) = content.as_deref_mut() {
                 // `title::content_hashes`: 4+ chars, not a stop word of any language.
@@ -310,6 +329,7 @@ impl Cleaner {
                 v.truncate(len);
             }
         });
+        flush(&mut packed, &mut st.stop);
         (sc, st)
     }
 
@@ -694,6 +714,28 @@ impl Cleaner {
         }
     }
 }
+
+const _: () = assert!(
+    MAX_STOP_LANGS % 4 == 0,
+    "stop-word counts are packed four to a u64"
+);
+
+/// A 4-bit language mask spread to one 16-bit lane per language.
+static SPREAD_NIBBLE: [u64; 16] = {
+    let mut t = [0u64; 16];
+    let mut n = 0;
+    while n < 16 {
+        let mut lane = 0;
+        while lane < 4 {
+            if n & (1 << lane) != 0 {
+                t[n] |= 1 << (16 * lane);
+            }
+            lane += 1;
+        }
+        n += 1;
+    }
+    t
+};
 
 #[derive(Debug, Default, Clone, Copy)]
 struct WordStats {
