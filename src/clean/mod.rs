@@ -716,7 +716,7 @@ impl Cleaner {
 }
 
 const _: () = assert!(
-    MAX_STOP_LANGS % 4 == 0,
+    MAX_STOP_LANGS.is_multiple_of(4),
     "stop-word counts are packed four to a u64"
 );
 
