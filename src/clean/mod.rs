@@ -949,9 +949,10 @@ fn drop_fragments(blocks: &mut [Block<'_>]) {
                 })
                 .collect();
         }
+        // One searcher per needle, for the page-wide check and then the blocks.
+        let finder = memchr::memmem::Finder::new(needle);
         let elsewhere = match span.get(i).copied().flatten() {
             Some((a, b)) if !needle.contains('\0') => {
-                let finder = memchr::memmem::Finder::new(needle);
                 let hay = haystack.as_bytes();
                 finder.find(&hay[..a]).is_some() || finder.find(&hay[b..]).is_some()
             }
@@ -962,7 +963,7 @@ fn drop_fragments(blocks: &mut [Block<'_>]) {
                 j != i
                     && o.dropped.is_none()
                     && o.text.len() > needle.len()
-                    && memchr::memmem::find(o.text.as_bytes(), needle.as_bytes()).is_some()
+                    && finder.find(o.text.as_bytes()).is_some()
             });
         if contained {
             blocks[i].dropped = Some(Dropped::Fragment);
