@@ -1,0 +1,269 @@
+//! The worker over the connection settings a real deployment uses: TLS with a
+//! private CA and client certificates (`nats.tls_*`), and NKey
+//! authentication (`nats.nkey_seed_file`). Each test starts its own
+//! nats-server with the matching configuration; certificates and keys are
+//! made fresh for the test. A worker cleans one seed article through the
+//! secured connection, and a client without the right credentials is refused.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Duration;
+
+use article_ingest::config::Settings;
+use article_ingest::server::NatsServer;
+use article_ingest::stats::Stats;
+use async_nats::jetstream;
+use bytes::Bytes;
+use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair};
+use tokio::time::timeout;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+fn seed() -> Bytes {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/seeds/000_39a025f67963c445.txt");
+    Bytes::from(std::fs::read(path).expect("seed fixture"))
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write test file");
+    path.display().to_string()
+}
+
+/// Starts a nats-server with `config` (listen address, port and store come
+/// from `NatsServer`'s command line).
+fn start_server(dir: &Path, config: &str) -> NatsServer {
+    let config_path = write(dir, "server.conf", config);
+    NatsServer::start_with(vec![
+        "--config".into(),
+        config_path,
+        "--log".into(),
+        dir.join("server.log").display().to_string(),
+    ])
+    .expect("nats-server starts with the test configuration")
+}
+
+fn settings(url: &str) -> Settings {
+    let mut settings = Settings::load_from(
+        None,
+        vec![
+            ("NATS_URL".to_string(), url.to_string()),
+            (
+                "ARTICLE_INGEST__NATS__CONNECT_TIMEOUT_SECS".into(),
+                "5".into(),
+            ),
+        ],
+    )
+    .expect("settings");
+    settings.worker.summary_interval_secs = 0;
+    settings.worker.drain_timeout_secs = 5;
+    settings
+}
+
+/// Runs a worker with `settings`, publishes one raw article through a client
+/// made from the same settings, and returns the clean records stored.
+async fn clean_one_article(settings: Settings) -> Vec<serde_json::Value> {
+    let stats = Arc::new(Stats::default());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(article_ingest::worker::run(
+        settings.clone(),
+        stats.clone(),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    timeout(WAIT, async {
+        while !stats.ready.load(Relaxed) {
+            assert!(
+                !task.is_finished(),
+                "the worker stopped before it was ready"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the worker becomes ready over the secured connection");
+
+    let client = article_ingest::nats::connect(&settings)
+        .await
+        .expect("a client with the same settings connects");
+    let js = jetstream::new(client);
+    let subject = format!("{}.secure", settings.streams.raw_prefix);
+    timeout(WAIT, async {
+        js.publish(subject, seed())
+            .await
+            .expect("publish")
+            .await
+            .expect("raw article stored")
+    })
+    .await
+    .expect("timed out publishing");
+    timeout(WAIT, async {
+        while stats.published.load(Relaxed) < 1 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the article is cleaned and published");
+
+    let mut stream = js
+        .get_stream(&settings.streams.clean_stream)
+        .await
+        .expect("clean stream");
+    let last = stream
+        .info()
+        .await
+        .expect("stream info")
+        .state
+        .last_sequence;
+    let mut records = Vec::new();
+    for sequence in 1..=last {
+        let message = stream
+            .get_raw_message(sequence)
+            .await
+            .expect("clean message");
+        records.push(serde_json::from_slice(&message.payload).expect("clean record is JSON"));
+    }
+
+    let _ = stop.send(());
+    timeout(WAIT, task)
+        .await
+        .expect("worker stops in time")
+        .expect("worker task")
+        .expect("worker exits cleanly");
+    records
+}
+
+struct Pki {
+    ca_pem: String,
+    ca_key: KeyPair,
+    ca: rcgen::Certificate,
+}
+
+impl Pki {
+    fn new() -> Pki {
+        let ca_key = KeyPair::generate().expect("CA key");
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "article-ingest test CA");
+        let ca = params.self_signed(&ca_key).expect("CA certificate");
+        Pki {
+            ca_pem: ca.pem(),
+            ca_key,
+            ca,
+        }
+    }
+
+    /// A certificate and key signed by the CA: (certificate PEM, key PEM).
+    fn issue(&self, names: &[&str], purpose: ExtendedKeyUsagePurpose) -> (String, String) {
+        let key = KeyPair::generate().expect("key");
+        let mut params =
+            CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+                .expect("params");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, names.first().copied().unwrap_or("test"));
+        params.extended_key_usages = vec![purpose];
+        let cert = params
+            .signed_by(&key, &self.ca, &self.ca_key)
+            .expect("signed certificate");
+        (cert.pem(), key.serialize_pem())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_with_a_private_ca_and_client_certificates() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pki = Pki::new();
+    let (server_cert, server_key) = pki.issue(
+        &["127.0.0.1", "localhost"],
+        ExtendedKeyUsagePurpose::ServerAuth,
+    );
+    let (client_cert, client_key) =
+        pki.issue(&["article-ingest"], ExtendedKeyUsagePurpose::ClientAuth);
+    let ca_file = write(dir.path(), "ca.pem", &pki.ca_pem);
+    let config = format!(
+        "tls {{\n  cert_file: \"{}\"\n  key_file: \"{}\"\n  ca_file: \"{ca_file}\"\n  verify: true\n  timeout: 5\n}}\n",
+        write(dir.path(), "server.pem", &server_cert),
+        write(dir.path(), "server-key.pem", &server_key),
+    );
+    let server = start_server(dir.path(), &config);
+
+    let mut secured = settings(&server.url());
+    secured.nats.tls_required = true;
+    secured.nats.tls_ca_file = ca_file.clone();
+    secured.nats.tls_cert_file = write(dir.path(), "client.pem", &client_cert);
+    secured.nats.tls_key_file = write(dir.path(), "client-key.pem", &client_key);
+    let records = clean_one_article(secured.clone()).await;
+    assert_eq!(records.len(), 1, "one clean record: {records:?}");
+    assert!(records[0]["text"].as_str().is_some_and(|t| !t.is_empty()));
+
+    // Without a client certificate the server refuses the connection...
+    let mut no_client_cert = secured.clone();
+    no_client_cert.nats.tls_cert_file.clear();
+    no_client_cert.nats.tls_key_file.clear();
+    let error = article_ingest::nats::connect(&no_client_cert)
+        .await
+        .expect_err("a client without a certificate is refused");
+    assert!(
+        format!("{error:#}").contains("cannot connect to NATS"),
+        "{error:#}"
+    );
+    // ... and without the private CA the client does not trust the server.
+    let mut no_ca = secured;
+    no_ca.nats.tls_ca_file.clear();
+    let error = article_ingest::nats::connect(&no_ca)
+        .await
+        .expect_err("a client that does not trust the CA is refused");
+    assert!(
+        format!("{error:#}").contains("cannot connect to NATS"),
+        "{error:#}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nkey_seed_file_authenticates_the_worker() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let user = nkeys::KeyPair::new_user();
+    let config = format!(
+        "authorization {{\n  users = [\n    {{ nkey: \"{}\" }}\n  ]\n}}\n",
+        user.public_key()
+    );
+    let server = start_server(dir.path(), &config);
+
+    let mut with_seed = settings(&server.url());
+    with_seed.nats.nkey_seed_file = write(
+        dir.path(),
+        "worker.nk",
+        &format!("{}\n", user.seed().expect("user seed")),
+    );
+    let records = clean_one_article(with_seed.clone()).await;
+    assert_eq!(records.len(), 1, "one clean record: {records:?}");
+
+    // Another key is refused.
+    let stranger = nkeys::KeyPair::new_user();
+    let mut wrong_seed = with_seed.clone();
+    wrong_seed.nats.nkey_seed_file = write(
+        dir.path(),
+        "stranger.nk",
+        &stranger.seed().expect("stranger seed"),
+    );
+    let error = article_ingest::nats::connect(&wrong_seed)
+        .await
+        .expect_err("an unknown key is refused");
+    assert!(
+        format!("{error:#}").contains("cannot connect to NATS"),
+        "{error:#}"
+    );
+    // A seed file that is missing is reported by name.
+    let mut missing = with_seed;
+    missing.nats.nkey_seed_file = dir.path().join("absent.nk").display().to_string();
+    let error = article_ingest::nats::connect(&missing)
+        .await
+        .expect_err("a missing seed file is an error");
+    assert!(format!("{error:#}").contains("absent.nk"), "{error:#}");
+}
