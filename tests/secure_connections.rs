@@ -136,6 +136,17 @@ async fn clean_one_article(settings: Settings) -> Vec<serde_json::Value> {
     records
 }
 
+/// Connecting with `settings` fails, with the worker's connection error.
+async fn assert_refused(settings: &Settings, why: &str) -> String {
+    let error = article_ingest::nats::connect(settings)
+        .await
+        .map(|_| ())
+        .expect_err(why);
+    let shown = format!("{error:#}");
+    assert!(shown.contains("cannot connect to NATS"), "{why}: {shown}");
+    shown
+}
+
 struct Pki {
     ca_pem: String,
     ca_key: KeyPair,
@@ -206,23 +217,11 @@ async fn tls_with_a_private_ca_and_client_certificates() {
     let mut no_client_cert = secured.clone();
     no_client_cert.nats.tls_cert_file.clear();
     no_client_cert.nats.tls_key_file.clear();
-    let error = article_ingest::nats::connect(&no_client_cert)
-        .await
-        .expect_err("a client without a certificate is refused");
-    assert!(
-        format!("{error:#}").contains("cannot connect to NATS"),
-        "{error:#}"
-    );
+    assert_refused(&no_client_cert, "a client without a certificate is refused").await;
     // ... and without the private CA the client does not trust the server.
     let mut no_ca = secured;
     no_ca.nats.tls_ca_file.clear();
-    let error = article_ingest::nats::connect(&no_ca)
-        .await
-        .expect_err("a client that does not trust the CA is refused");
-    assert!(
-        format!("{error:#}").contains("cannot connect to NATS"),
-        "{error:#}"
-    );
+    assert_refused(&no_ca, "a client that does not trust the CA is refused").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -252,18 +251,13 @@ async fn nkey_seed_file_authenticates_the_worker() {
         "stranger.nk",
         &stranger.seed().expect("stranger seed"),
     );
-    let error = article_ingest::nats::connect(&wrong_seed)
-        .await
-        .expect_err("an unknown key is refused");
-    assert!(
-        format!("{error:#}").contains("cannot connect to NATS"),
-        "{error:#}"
-    );
+    assert_refused(&wrong_seed, "an unknown key is refused").await;
     // A seed file that is missing is reported by name.
     let mut missing = with_seed;
     missing.nats.nkey_seed_file = dir.path().join("absent.nk").display().to_string();
     let error = article_ingest::nats::connect(&missing)
         .await
+        .map(|_| ())
         .expect_err("a missing seed file is an error");
     assert!(format!("{error:#}").contains("absent.nk"), "{error:#}");
 }

@@ -1212,16 +1212,21 @@ mod tests {
             "The school on the hill will close for the summer while the roof is repaired, the head teacher told parents in a letter sent home on Friday.",
             "A storm flooded the lower streets of the old town overnight, and the fire brigade pumped water out of the cellars until the morning tide turned.",
         ];
-        let mut model = BoilerplateModel::new(LearnedConfig::default());
-        for body in &bodies[..3] {
-            let page = gazette_page(body);
-            let input = CleanInput {
-                text: &page,
-                source: Some("gazette"),
-                ..Default::default()
-            };
-            model.record("gazette", &cleaner.block_hashes(&input));
-        }
+        // A model that has seen the gazette's pages with the first three bodies.
+        let learn = |config: LearnedConfig| {
+            let mut model = BoilerplateModel::new(config);
+            for body in &bodies[..3] {
+                let page = gazette_page(body);
+                let input = CleanInput {
+                    text: &page,
+                    source: Some("gazette"),
+                    ..Default::default()
+                };
+                model.record("gazette", &cleaner.block_hashes(&input));
+            }
+            model
+        };
+        let model = learn(LearnedConfig::default());
         let page = gazette_page(bodies[3]);
         let input = CleanInput {
             text: &page,
@@ -1243,19 +1248,10 @@ mod tests {
 
         // The model knows the footer, but its guard allows no stripping: no learned
         // pass, and cleaning with the model gives the rules-only result.
-        let mut guarded = BoilerplateModel::new(LearnedConfig {
+        let guarded = learn(LearnedConfig {
             max_strip_share: 0.0,
             ..LearnedConfig::default()
         });
-        for body in &bodies[..3] {
-            let page = gazette_page(body);
-            let page_input = CleanInput {
-                text: &page,
-                source: Some("gazette"),
-                ..Default::default()
-            };
-            guarded.record("gazette", &cleaner.block_hashes(&page_input));
-        }
         let (refused, skipped) = cleaner.clean_pair(&input, Some(&guarded));
         assert_eq!(refused, rules_only);
         assert!(skipped.is_none());
