@@ -1189,6 +1189,29 @@ fn iso639_1(code3: &str) -> Option<&'static str> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn stop_word_counts_saturate_on_huge_blocks() {
+        let cleaner = Cleaner::builtin();
+        let en = cleaner
+            .rules
+            .stopwords
+            .langs
+            .iter()
+            .position(|l| l == "en")
+            .expect("an English list");
+        // Past the packed lanes' flush point (65,535 words) and past u16::MAX.
+        let text = "the and of ".repeat(25_000);
+        let (_, st) = cleaner.scan_block(&text, None);
+        assert_eq!(st.words, u16::MAX);
+        assert_eq!(st.stop[en], u16::MAX);
+        let text = "the cat and ".repeat(30_000);
+        let (_, st) = cleaner.scan_block(&text, None);
+        assert_eq!(st.stop[en], 60_000);
+        let (_, small) = cleaner.scan_block("the cat and the dog", None);
+        assert_eq!(small.words, 5);
+        assert_eq!(small.stop[en], 3);
+    }
+
     fn assert_send_sync_clone<T: Send + Sync + Clone>() {}
 
     #[test]
