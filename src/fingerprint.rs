@@ -21,8 +21,9 @@ use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 /// The content id of a cleaned article.
 pub fn content_id(title: &str, body: &str) -> String {
-    // Room for the normaliser's 8-byte stores past the end (no regrowth).
-    let mut normalized = String::with_capacity(title.len() + body.len() + 17);
+    // The newline, and the slack each of the two normaliser calls reserves for
+    // its 8-byte stores: no regrowth (and no copy of the title) on the body.
+    let mut normalized = String::with_capacity(title.len() + body.len() + 1 + 2 * STORE_SLACK);
     normalize_into(title, &mut normalized);
     normalized.push('\n');
     normalize_into(body, &mut normalized);
@@ -51,7 +52,7 @@ pub fn normalize(text: &str) -> String {
 /// case-folding tables.
 fn normalize_into(text: &str, out: &mut String) {
     let mut buf = std::mem::take(out).into_bytes();
-    buf.reserve(text.len() + 8);
+    buf.reserve(text.len() + STORE_SLACK);
     let mut sink = Normalized {
         start: buf.len(),
         pending_space: false,
@@ -105,6 +106,10 @@ fn normalize_into(text: &str, out: &mut String) {
     *out = String::from_utf8(sink.out)
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
 }
+
+/// `Normalized::plain_ascii` stores 8 bytes before cutting back to the ones
+/// it keeps: the room past the output it may need.
+const STORE_SLACK: usize = 8;
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;

@@ -5,20 +5,16 @@
 //! made fresh for the test. A worker cleans one seed article through the
 //! secured connection, and a client without the right credentials is refused.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::Arc;
-use std::time::Duration;
 
 use article_ingest::config::Settings;
 use article_ingest::server::NatsServer;
-use article_ingest::stats::Stats;
-use async_nats::jetstream;
 use bytes::Bytes;
+use common::{jetstream_for, publish, settings_for, stored, wait_for, RunningWorker};
 use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair};
-use tokio::time::timeout;
-
-const WAIT: Duration = Duration::from_secs(30);
 
 fn seed() -> Bytes {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -45,94 +41,29 @@ fn start_server(dir: &Path, config: &str) -> NatsServer {
     .expect("nats-server starts with the test configuration")
 }
 
-fn settings(url: &str) -> Settings {
-    let mut settings = Settings::load_from(
-        None,
-        vec![
-            ("NATS_URL".to_string(), url.to_string()),
-            (
-                "ARTICLE_INGEST__NATS__CONNECT_TIMEOUT_SECS".into(),
-                "5".into(),
-            ),
-        ],
-    )
-    .expect("settings");
-    settings.worker.summary_interval_secs = 0;
-    settings.worker.drain_timeout_secs = 5;
-    settings
-}
-
 /// Runs a worker with `settings`, publishes one raw article through a client
 /// made from the same settings, and returns the clean records stored.
 async fn clean_one_article(settings: Settings) -> Vec<serde_json::Value> {
-    let stats = Arc::new(Stats::default());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(article_ingest::worker::run(
-        settings.clone(),
-        stats.clone(),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
-    timeout(WAIT, async {
-        while !stats.ready.load(Relaxed) {
-            assert!(
-                !task.is_finished(),
-                "the worker stopped before it was ready"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+    let worker = RunningWorker::start(settings.clone());
+    worker.wait_ready().await;
+    let js = jetstream_for(&settings).await;
+    publish(
+        &js,
+        &format!("{}.secure", settings.streams.raw_prefix),
+        seed(),
+    )
+    .await;
+    let stats = worker.stats.clone();
+    wait_for("the article cleaned and published", move || {
+        stats.published.load(Relaxed) >= 1
     })
-    .await
-    .expect("the worker becomes ready over the secured connection");
-
-    let client = article_ingest::nats::connect(&settings)
+    .await;
+    let records = stored(&js, &settings.streams.clean_stream)
         .await
-        .expect("a client with the same settings connects");
-    let js = jetstream::new(client);
-    let subject = format!("{}.secure", settings.streams.raw_prefix);
-    timeout(WAIT, async {
-        js.publish(subject, seed())
-            .await
-            .expect("publish")
-            .await
-            .expect("raw article stored")
-    })
-    .await
-    .expect("timed out publishing");
-    timeout(WAIT, async {
-        while stats.published.load(Relaxed) < 1 {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    })
-    .await
-    .expect("the article is cleaned and published");
-
-    let mut stream = js
-        .get_stream(&settings.streams.clean_stream)
-        .await
-        .expect("clean stream");
-    let last = stream
-        .info()
-        .await
-        .expect("stream info")
-        .state
-        .last_sequence;
-    let mut records = Vec::new();
-    for sequence in 1..=last {
-        let message = stream
-            .get_raw_message(sequence)
-            .await
-            .expect("clean message");
-        records.push(serde_json::from_slice(&message.payload).expect("clean record is JSON"));
-    }
-
-    let _ = stop.send(());
-    timeout(WAIT, task)
-        .await
-        .expect("worker stops in time")
-        .expect("worker task")
-        .expect("worker exits cleanly");
+        .iter()
+        .map(|m| serde_json::from_slice(&m.payload).expect("clean record is JSON"))
+        .collect();
+    worker.stop().await;
     records
 }
 
@@ -204,7 +135,7 @@ async fn tls_with_a_private_ca_and_client_certificates() {
     );
     let server = start_server(dir.path(), &config);
 
-    let mut secured = settings(&server.url());
+    let mut secured = settings_for(&server);
     secured.nats.tls_required = true;
     secured.nats.tls_ca_file = ca_file.clone();
     secured.nats.tls_cert_file = write(dir.path(), "client.pem", &client_cert);
@@ -234,7 +165,7 @@ async fn nkey_seed_file_authenticates_the_worker() {
     );
     let server = start_server(dir.path(), &config);
 
-    let mut with_seed = settings(&server.url());
+    let mut with_seed = settings_for(&server);
     with_seed.nats.nkey_seed_file = write(
         dir.path(),
         "worker.nk",

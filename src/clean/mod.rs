@@ -441,9 +441,7 @@ impl Cleaner {
             (Some(model), Some(site)) => {
                 learned_drops(&base.analysis.blocks, model, site).map(|drops| {
                     let mut copy = base.analysis.clone();
-                    for i in drops {
-                        copy.blocks[i].dropped = Some(Dropped::Learned);
-                    }
+                    mark_learned(&mut copy.blocks, drops);
                     self.assemble(self.finish(copy))
                 })
             }
@@ -801,7 +799,13 @@ fn drop_title_copies(blocks: &mut [Block<'_>], title: &str) {
 /// would strip more than the model's allowed share of the body (syndicated copies
 /// of one story look like boilerplate to a per-source count).
 fn apply_learned(blocks: &mut [Block<'_>], model: &BoilerplateModel, site: &str) {
-    for i in learned_drops(blocks, model, site).unwrap_or_default() {
+    if let Some(drops) = learned_drops(blocks, model, site) {
+        mark_learned(blocks, drops);
+    }
+}
+
+fn mark_learned(blocks: &mut [Block<'_>], drops: Vec<usize>) {
+    for i in drops {
         blocks[i].dropped = Some(Dropped::Learned);
     }
 }

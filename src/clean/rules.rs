@@ -81,10 +81,12 @@ pub struct StopWords {
     /// The same table as open addressing with a load of at most 1/8, looked up
     /// once per word of every page: nearly always one probe. (At a load of 1/4
     /// the cleaner took about 1.5% longer in alternating runs; at 1/2, 5%
-    /// longer; buckets of four slots compared at once were no faster than 1/8.) A slot holds the low 32 bits of the hash (the
-    /// high bits pick the slot) and the mask; mask 0 marks an empty slot (every
-    /// stored mask is non-zero). A word taken for a stop word by mistake needs a
-    /// 44-bit hash collision with one of a few hundred stop words.
+    /// longer; buckets of four slots compared at once were no faster than 1/8.)
+    /// A slot holds the low 32 bits of the hash (the high bits pick the slot)
+    /// and the mask; mask 0 marks an empty slot (every stored mask is
+    /// non-zero). A word taken for a stop word by mistake needs a hash
+    /// collision on the 32-bit tag and the slot bits (13 with the built-in
+    /// lists) with one of a few hundred stop words.
     slots: Vec<(u32, u32)>,
     /// Longest stop word in bytes: longer words skip the look-up.
     max_len: usize,

@@ -50,10 +50,15 @@ impl RunningWorker {
         }
     }
 
+    /// Waits until the worker is ready; fails at once if it stopped first (a
+    /// worker that cannot connect returns its error instead of becoming ready).
     pub async fn wait_ready(&self) {
-        let stats = self.stats.clone();
-        wait_for("worker ready", move || {
-            stats.ready.load(std::sync::atomic::Ordering::Relaxed)
+        wait_for("worker ready", || {
+            assert!(
+                !self.task.is_finished(),
+                "the worker stopped before it was ready"
+            );
+            self.stats.ready.load(std::sync::atomic::Ordering::Relaxed)
         })
         .await;
     }
