@@ -165,6 +165,12 @@ fn newsletter_signups() {
         with_furniture_after("Enter your email address"),
         "rule:newsletter"
     );
+    // The newsletter rule's trigger words are whole words: a short body
+    // paragraph about an "oversubscription" (on a dev page of the benchmark)
+    // was once dropped as a sign-up call.
+    let note = "Hong Kong's exchange operates a system where heavy oversubscription from small investors can result in them getting a greater share.";
+    let text = page(&[EN_TITLE, EN[0], note, EN[1], EN[2]]);
+    assert!(clean(&text).body().contains(note));
 }
 
 #[test]
@@ -222,6 +228,8 @@ fn photo_credits() {
         "rule:credit"
     );
     assert_eq!(with_furniture_between("© Jane Doe, AP").1, "rule:credit");
+    // The trigger word inside a compound ("Photo/AFP") counts.
+    assert_eq!(with_furniture_between("Photo/Reuters").1, "rule:credit");
 }
 
 #[test]
@@ -424,6 +432,70 @@ fn rules_load_from_a_directory() {
     .expect("write");
     assert!(Cleaner::from_dir(dir.path()).is_err());
     assert!(Cleaner::from_dir(&dir.path().join("missing")).is_err());
+}
+
+/// Verdict of `line` (placed between two body paragraphs) under `cleaner`.
+fn verdict(cleaner: &Cleaner, line: &str) -> Option<String> {
+    let text = page(&[EN_TITLE, EN[0], line, EN[1]]);
+    let explained = cleaner.explain(
+        &CleanInput {
+            text: &text,
+            ..Default::default()
+        },
+        None,
+    );
+    explained.find(line).and_then(|s| s.dropped.clone())
+}
+
+fn rule_file(family: &str, pattern: &str, words: &str) -> String {
+    format!("[[rule]]\nfamily = \"{family}\"\npattern = '''{pattern}'''\nwords = {words}\n")
+}
+
+#[test]
+fn rules_with_trigger_words_only_run_on_blocks_holding_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = rule_file(
+        "promo",
+        "(?i)gazette (plus|club)",
+        r#"["gazette", "Gazettes"]"#,
+    ) + "\n[stopwords]\nen = \"the of and to a in that\"\n";
+    std::fs::write(dir.path().join("mine.toml"), rules).expect("write rules");
+    let cleaner = Cleaner::from_dir(dir.path()).expect("rules load");
+    let promo = Some("rule:promo".to_string());
+    // The word as a word, whatever its case and punctuation.
+    assert_eq!(verdict(&cleaner, "Join GAZETTE Plus today"), promo);
+    assert_eq!(verdict(&cleaner, "(Gazette club)"), promo);
+    // Inside a compound joined by a slash.
+    assert_eq!(verdict(&cleaner, "Harbour/Gazette Plus"), promo);
+    // The pattern matches, but no trigger word is a word of the block.
+    assert_eq!(verdict(&cleaner, "Harbourgazette Plus"), None);
+    // A trigger word without the pattern decides nothing.
+    assert_eq!(verdict(&cleaner, "Gazette Weekly"), None);
+
+    // A trigger word must be one word, and only whole-block rules take them.
+    for (bad, why) in [
+        (rule_file("x", "x", r#"["two words"]"#), "is not one word"),
+        (rule_file("x", "x", r#"["x!"]"#), "is not one word"),
+        (
+            rule_file("x", "x", r#"["x"]"#).replace("[[rule]]", "[[inline]]"),
+            "only whole-block rules take them",
+        ),
+        // Word masks have room for 20 rules with trigger words.
+        (
+            (0..21)
+                .map(|i| rule_file("x", &format!("w{i}"), &format!("[\"w{i}\"]")))
+                .collect(),
+            "more than 20 rules have trigger words",
+        ),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("bad.toml"), bad).expect("write");
+        let Err(err) = Cleaner::from_dir(dir.path()) else {
+            panic!("rules accepted; expected an error saying {why:?}");
+        };
+        let err = format!("{err:#}");
+        assert!(err.contains(why), "{err}");
+    }
 }
 
 #[test]

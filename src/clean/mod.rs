@@ -38,7 +38,9 @@ use std::sync::Arc;
 
 use rules::{CompiledRules, MAX_STOP_LANGS};
 use segment::{PreDrop, SegmentConfig};
-use text::{collapse_ws, ends_with_terminal, host_of, norm_hash, scan, truncate_at_char, Scan};
+use text::{
+    collapse_ws, ends_with_terminal, host_of, norm_hash, scan, truncate_at_char, word_hash, Scan,
+};
 
 pub use learned::{BoilerplateModel, LearnedConfig};
 
@@ -287,33 +289,50 @@ impl Cleaner {
         let n_langs = stop.langs.len().min(MAX_STOP_LANGS);
         let lang_bits: u32 = (1u32 << n_langs) - 1;
         let mut st = WordStats::default();
-        // Stop-word counts, four languages to a word in 16-bit lanes (one table
-        // load and one add per four languages), moved to `st.stop` before a lane
+        // Stop-word counts, eight languages to a word in 8-bit lanes (one table
+        // load and one add per eight languages), moved to `st.stop` before a lane
         // could overflow and at the end.
-        let mut packed = [0u64; MAX_STOP_LANGS / 4];
+        let mut packed = [0u64; STOP_LANE_WORDS];
         let mut unflushed = 0u32;
-        let flush = |packed: &mut [u64; MAX_STOP_LANGS / 4], stop: &mut [u16; MAX_STOP_LANGS]| {
+        let flush = |packed: &mut [u64; STOP_LANE_WORDS], stop: &mut [u16; MAX_STOP_LANGS]| {
             for (k, lanes) in packed.iter_mut().enumerate() {
-                for lane in 0..4 {
-                    let count = ((*lanes >> (16 * lane)) & 0xffff) as u16;
-                    stop[4 * k + lane] = stop[4 * k + lane].saturating_add(count);
+                for (lane, count) in lanes.to_le_bytes().into_iter().enumerate() {
+                    if let Some(s) = stop.get_mut(8 * k + lane) {
+                        *s = s.saturating_add(u16::from(count));
+                    }
                 }
                 *lanes = 0;
             }
         };
+        let second_lanes = n_langs > 8;
+        let mut words = 0u32;
         let sc = scan(text, |w| {
-            let mask = stop.mask_hashed(w.text.len(), w.hash) & lang_bits;
-            st.words = st.words.saturating_add(1);
+            let found = stop.mask_hashed(w.text.len(), w.hash);
+            st.triggers |= found;
+            if w.compound {
+                // Trigger words also count inside compounds ("Photo/AFP").
+                for run in w
+                    .text
+                    .split(|c: char| !c.is_alphanumeric())
+                    .filter(|r| !r.is_empty())
+                {
+                    st.triggers |= stop.mask_hashed(run.len(), word_hash(run));
+                }
+            }
+            let mask = found & lang_bits;
+            words += 1;
             // Branch-free counting: whether a word is a stop word is a coin toss
-            // in prose, which a branch predictor cannot learn.
-            let is_i = (w.text.len() == 1) & (w.text.as_bytes().first() == Some(&b'I'));
-            let lead = (mask != 0) & (st.words > 1) & (st.words <= 12) & w.upper & !is_i;
+            // in prose, which a branch predictor cannot learn. (Words 2 to 12 are
+            // the lead; "I" is capitalised everywhere.)
+            let in_lead = words.wrapping_sub(2) < 11;
+            let lead = (mask != 0) & in_lead & w.upper & (w.hash != text::HASH_OF_I);
             st.caps_stop_lead = st.caps_stop_lead.saturating_add(u8::from(lead));
-            for (k, lanes) in packed.iter_mut().enumerate() {
-                *lanes += SPREAD_NIBBLE[((mask >> (4 * k)) & 0xf) as usize];
+            packed[0] += SPREAD_BYTE[(mask & 0xff) as usize];
+            if second_lanes {
+                packed[1] += SPREAD_BYTE[((mask >> 8) & 0xff) as usize];
             }
             unflushed += 1;
-            if unflushed == u32::from(u16::MAX) {
+            if unflushed == u32::from(u8::MAX) {
                 flush(&mut packed, &mut st.stop);
                 unflushed = 0;
             }
@@ -329,6 +348,7 @@ impl Cleaner {
                 v.truncate(len);
             }
         });
+        st.words = u16::try_from(words).unwrap_or(u16::MAX);
         flush(&mut packed, &mut st.stop);
         (sc, st)
     }
@@ -547,7 +567,10 @@ impl Cleaner {
                 let st = if opts.stopwords {
                     st
                 } else {
-                    WordStats::default()
+                    WordStats {
+                        triggers: st.triggers,
+                        ..WordStats::default()
+                    }
                 };
                 for (p, h) in page_hits.iter_mut().zip(st.stop.iter()) {
                     *p += u32::from(*h);
@@ -575,7 +598,10 @@ impl Cleaner {
                 });
                 let class = self.classify(&s.text, sc.alnum, weight, &st, stop_lang);
                 if dropped.is_none() && opts.rules {
-                    if let Some(f) = self.rules.match_block(&s.text, chars, site.as_deref()) {
+                    if let Some(f) =
+                        self.rules
+                            .match_block(&s.text, chars, site.as_deref(), st.triggers)
+                    {
                         dropped = Some(Dropped::Rule(f));
                     }
                 }
@@ -713,20 +739,22 @@ impl Cleaner {
     }
 }
 
+/// u64s of 8-bit lanes that hold one stop-word count per language.
+const STOP_LANE_WORDS: usize = MAX_STOP_LANGS.div_ceil(8);
 const _: () = assert!(
-    MAX_STOP_LANGS.is_multiple_of(4),
-    "stop-word counts are packed four to a u64"
+    STOP_LANE_WORDS <= 2,
+    "stop-word counts take one or two u64s of lanes"
 );
 
-/// A 4-bit language mask spread to one 16-bit lane per language.
-static SPREAD_NIBBLE: [u64; 16] = {
-    let mut t = [0u64; 16];
+/// An 8-bit language mask spread to one 8-bit lane per language.
+static SPREAD_BYTE: [u64; 256] = {
+    let mut t = [0u64; 256];
     let mut n = 0;
-    while n < 16 {
+    while n < 256 {
         let mut lane = 0;
-        while lane < 4 {
+        while lane < 8 {
             if n & (1 << lane) != 0 {
-                t[n] |= 1 << (16 * lane);
+                t[n] |= 1 << (8 * lane);
             }
             lane += 1;
         }
@@ -740,6 +768,8 @@ struct WordStats {
     words: u16,
     /// Capitalised stop words among the first words, after the first one.
     caps_stop_lead: u8,
+    /// Trigger bits of the rules whose trigger words the block holds.
+    triggers: u32,
     /// Stop words of each listed language.
     stop: [u16; MAX_STOP_LANGS],
 }
@@ -1203,7 +1233,7 @@ mod tests {
             .iter()
             .position(|l| l == "en")
             .expect("an English list");
-        // Past the packed lanes' flush point (65,535 words) and past u16::MAX.
+        // Past the packed lanes' flush point (255 words) and past u16::MAX.
         let text = "the and of ".repeat(25_000);
         let (_, st) = cleaner.scan_block(&text, None);
         assert_eq!(st.words, u16::MAX);

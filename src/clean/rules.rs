@@ -12,7 +12,7 @@ use anyhow::{bail, Context};
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use serde::Deserialize;
 
-use super::text::{word_hash, HashBuild};
+use super::text::{word_hash, words, HashBuild};
 
 /// Built-in rule files, compiled into the binary (same format `from_dir` reads).
 pub const BUILTIN_FILES: &[(&str, &str)] = &[
@@ -30,6 +30,12 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
 const DEFAULT_MAX_CHARS: usize = 250;
 /// Stop-word lists beyond this many languages are ignored (counts live in fixed arrays).
 pub const MAX_STOP_LANGS: usize = 12;
+/// Word masks hold one bit per stop-word language (bits 0-11) and one per rule
+/// with trigger words (bits 12-31).
+pub const TRIGGER_SHIFT: u32 = MAX_STOP_LANGS as u32;
+const MAX_TRIGGERED_RULES: usize = 32 - MAX_STOP_LANGS;
+/// The language bits of a word mask.
+pub const LANG_MASK: u32 = (1 << TRIGGER_SHIFT) - 1;
 /// A stop-word list fits a page when at least this share (%) of its words are in it.
 const MIN_STOP_SHARE: u32 = 15;
 
@@ -53,6 +59,10 @@ struct RuleSpec {
     max_chars: Option<usize>,
     #[serde(default)]
     sites: Vec<String>,
+    /// Whole-block rules only: the rule is tried only on blocks holding one of
+    /// these words (see [`CompiledRules::match_block`]).
+    #[serde(default)]
+    words: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -60,6 +70,13 @@ struct BlockRuleMeta {
     family: usize,
     max_chars: usize,
     sites: Vec<String>,
+    /// The rule's trigger bit in a word mask (see [`TRIGGER_SHIFT`]), 0 for a
+    /// rule tried on every block.
+    trigger: u32,
+    /// A rule with trigger words runs alone, on the few blocks that hold one:
+    /// a small automaton of its own (with the regex crate's literal search)
+    /// instead of a share of a big set's.
+    alone: Option<Regex>,
     /// Precedence when several rules match a block: anchored rules first, then
     /// short-block rules, then rule order (`(rank, index)` ascending).
     rank: u8,
@@ -72,11 +89,13 @@ pub struct InlineRule {
     sites: Vec<String>,
 }
 
-/// Languages with a stop-word list, as (ISO 639-1 code) in list order.
+/// The words the cleaner looks up: stop words, with the languages (ISO 639-1
+/// codes, in list order) whose lists hold them, and rule trigger words.
 #[derive(Debug, Default)]
 pub struct StopWords {
     pub langs: Vec<String>,
-    /// word hash -> bit mask of the languages whose list holds the word.
+    /// word hash -> word mask: the languages whose list holds the word (bits
+    /// below [`TRIGGER_SHIFT`]) and the rules it triggers (bits from it).
     table: HashMap<u64, u32, HashBuild>,
     /// The same table as open addressing with a load of at most 1/8, looked up
     /// once per word of every page: nearly always one probe. (At a load of 1/4
@@ -88,13 +107,13 @@ pub struct StopWords {
     /// collision on the 32-bit tag and the slot bits (13 with the built-in
     /// lists) with one of a few hundred stop words.
     slots: Vec<(u32, u32)>,
-    /// Longest stop word in bytes: longer words skip the look-up.
+    /// Longest stop or trigger word in bytes: longer words skip the look-up.
     max_len: usize,
 }
 
 impl StopWords {
-    /// Bit mask of the languages a (trimmed) word is a stop word in, given its
-    /// byte length and [`word_hash`].
+    /// Word mask of a (trimmed) word, given its byte length and [`word_hash`]:
+    /// the languages it is a stop word in, and the rules it triggers.
     #[inline]
     pub fn mask_hashed(&self, len: usize, h: u64) -> u32 {
         if len > self.max_len {
@@ -132,13 +151,14 @@ impl StopWords {
         }
     }
 
-    /// Longest stop word, in bytes.
+    /// Longest word in the table, in bytes.
     pub fn max_len(&self) -> usize {
         self.max_len
     }
 
+    /// The word with this [`word_hash`] is a stop word of some language.
     pub fn is_any_hash(&self, h: u64) -> bool {
-        self.probe(h) != 0
+        self.probe(h) & LANG_MASK != 0
     }
 }
 
@@ -147,6 +167,8 @@ pub struct CompiledRules {
     pub families: Vec<String>,
     /// Whole-block rules, grouped so each block only runs the sets that can apply.
     groups: Vec<RuleGroup>,
+    /// The rules with trigger words (indices into `block_meta`).
+    triggered: Vec<usize>,
     block_meta: Vec<BlockRuleMeta>,
     max_block_chars: usize,
     pub inline: Vec<InlineRule>,
@@ -158,10 +180,11 @@ pub struct CompiledRules {
 /// Rule families whose blocks separate the article from what follows it.
 const SEPARATOR_FAMILIES: &[&str] = &["related", "comments"];
 
-/// Rules compiled into one `RegexSet`, so a block is scanned once: one set for
-/// short blocks (every rule) and one for longer blocks (the rules that allow
-/// them). A block that hits is resolved with the set's match list, picking the
-/// rule the original precedence names first (see `rank`).
+/// The rules without trigger words compiled into one `RegexSet`, so a block is
+/// scanned once: one set for short blocks (every rule) and one for longer
+/// blocks (the rules that allow them). A block that hits is resolved with the
+/// set's match list, picking the rule the original precedence names first (see
+/// `rank`).
 #[derive(Debug)]
 struct RuleGroup {
     set: RegexSet,
@@ -241,10 +264,34 @@ impl CompiledRules {
         let mut block_meta = Vec::new();
         let mut inline = Vec::new();
         let mut stop_lists: BTreeMap<String, String> = BTreeMap::new();
+        let mut trigger_words: Vec<(String, u32)> = Vec::new();
         for (name, text) in files {
             let file: RuleFile =
                 toml::from_str(&text).with_context(|| format!("parsing rule file {name}"))?;
             for spec in file.rule {
+                let trigger = if spec.words.is_empty() {
+                    0
+                } else {
+                    let k = block_meta
+                        .iter()
+                        .filter(|m: &&BlockRuleMeta| m.trigger != 0)
+                        .count();
+                    if k >= MAX_TRIGGERED_RULES {
+                        bail!("{name}: more than {MAX_TRIGGERED_RULES} rules have trigger words");
+                    }
+                    let bit = 1u32 << (TRIGGER_SHIFT as usize + k);
+                    for w in &spec.words {
+                        if words(w).collect::<Vec<_>>() != [w.as_str()] {
+                            bail!(
+                                "{name}: trigger word {w:?} of rule {:?} is not one word \
+                                 (no spaces, no punctuation at either end)",
+                                spec.pattern
+                            );
+                        }
+                        trigger_words.push((w.to_lowercase(), bit));
+                    }
+                    bit
+                };
                 let pattern = ascii_boundaries(&spec.pattern);
                 // Compile alone first so a bad pattern is reported with its file.
                 Regex::new(&pattern)
@@ -252,15 +299,35 @@ impl CompiledRules {
                 let max_chars = spec.max_chars.unwrap_or(DEFAULT_MAX_CHARS);
                 let rank =
                     2 * u8::from(!is_anchored(&pattern)) + u8::from(max_chars > SHORT_RULE_CHARS);
+                let alone = if trigger == 0 {
+                    None
+                } else {
+                    Some(
+                        RegexBuilder::new(&pattern)
+                            .size_limit(50 << 20)
+                            .build()
+                            .with_context(|| {
+                                format!("{name}: bad rule pattern {:?}", spec.pattern)
+                            })?,
+                    )
+                };
                 block_patterns.push(pattern);
                 block_meta.push(BlockRuleMeta {
+                    alone,
                     family: family_index(&spec.family, &mut families),
                     max_chars,
                     sites: spec.sites.iter().map(|s| s.to_lowercase()).collect(),
                     rank,
+                    trigger,
                 });
             }
             for spec in file.inline {
+                if !spec.words.is_empty() {
+                    bail!(
+                        "{name}: inline rule {:?} has trigger words; only whole-block rules take them",
+                        spec.pattern
+                    );
+                }
                 let regex = RegexBuilder::new(&ascii_boundaries(&spec.pattern))
                     .size_limit(50 << 20)
                     .build()
@@ -280,7 +347,7 @@ impl CompiledRules {
         let mut groups = Vec::new();
         for (min_chars, max_chars) in [(0, SHORT_RULE_CHARS), (SHORT_RULE_CHARS + 1, usize::MAX)] {
             let members: Vec<usize> = (0..block_patterns.len())
-                .filter(|&k| block_meta[k].max_chars >= min_chars)
+                .filter(|&k| block_meta[k].max_chars >= min_chars && block_meta[k].trigger == 0)
                 .collect();
             if members.is_empty() {
                 continue;
@@ -297,6 +364,9 @@ impl CompiledRules {
                 max_chars,
             });
         }
+        let triggered: Vec<usize> = (0..block_meta.len())
+            .filter(|&k| block_meta[k].trigger != 0)
+            .collect();
         let max_block_chars = block_meta.iter().map(|m| m.max_chars).max().unwrap_or(0);
         let mut stopwords = StopWords::default();
         for (i, (lang, list)) in stop_lists.into_iter().enumerate().take(MAX_STOP_LANGS) {
@@ -307,12 +377,17 @@ impl CompiledRules {
                 stopwords.max_len = stopwords.max_len.max(w.len());
             }
         }
+        for (w, bit) in trigger_words {
+            *stopwords.table.entry(word_hash(&w)).or_insert(0) |= bit;
+            stopwords.max_len = stopwords.max_len.max(w.len());
+        }
         stopwords.build_slots();
         let separator_families = SEPARATOR_FAMILIES
             .iter()
             .filter_map(|name| families.iter().position(|f| f == name))
             .collect();
         Ok(CompiledRules {
+            triggered,
             separator_families,
             families,
             groups,
@@ -329,29 +404,52 @@ impl CompiledRules {
     }
 
     /// The family of the first whole-block rule matching `block` (with `chars`
-    /// characters) for this site, if any.
-    pub fn match_block(&self, block: &str, chars: usize, site: Option<&str>) -> Option<usize> {
+    /// characters) for this site, if any. `triggers` are the trigger bits of the
+    /// block's words (the OR of their word masks): a rule with trigger words is
+    /// only tried when the block holds one of them. The rule's pattern still
+    /// decides; the words only spare the regex pass over the other blocks.
+    pub fn match_block(
+        &self,
+        block: &str,
+        chars: usize,
+        site: Option<&str>,
+        triggers: u32,
+    ) -> Option<usize> {
         if chars > self.max_block_chars {
             return None;
         }
-        let g = self
+        let applies = |k: usize| {
+            let meta = &self.block_meta[k];
+            chars <= meta.max_chars && site_allows(&meta.sites, site)
+        };
+        let rank = |k: &usize| (self.block_meta[*k].rank, *k);
+        let mut best = None;
+        if let Some(g) = self
             .groups
             .iter()
-            .find(|g| (g.min_chars..=g.max_chars).contains(&chars))?;
-        // One cheap pass decides most blocks; the full match list only for the few that hit.
-        if !g.set.is_match(block) {
-            return None;
+            .find(|g| (g.min_chars..=g.max_chars).contains(&chars))
+        {
+            // One cheap pass decides most blocks; the full match list only for the few that hit.
+            if g.set.is_match(block) {
+                best = g
+                    .set
+                    .matches(block)
+                    .into_iter()
+                    .map(|i| g.members[i])
+                    .filter(|&k| applies(k))
+                    .min_by_key(rank);
+            }
         }
-        g.set
-            .matches(block)
-            .into_iter()
-            .map(|i| g.members[i])
-            .filter(|&k| {
+        if triggers >> TRIGGER_SHIFT != 0 {
+            let alone = self.triggered.iter().copied().filter(|&k| {
                 let meta = &self.block_meta[k];
-                chars <= meta.max_chars && site_allows(&meta.sites, site)
-            })
-            .min_by_key(|&k| (self.block_meta[k].rank, k))
-            .map(|k| self.block_meta[k].family)
+                meta.trigger & triggers != 0
+                    && applies(k)
+                    && meta.alone.as_ref().is_some_and(|r| r.is_match(block))
+            });
+            best = best.into_iter().chain(alone).min_by_key(rank);
+        }
+        best.map(|k| self.block_meta[k].family)
     }
 
     pub fn inline_rules_for<'a>(
@@ -406,8 +504,10 @@ mod tests {
         let r = CompiledRules::builtin().expect("rules");
         let line = "France 24 - Infos, news & actualités - L'information internationale";
         let chars = line.chars().count();
-        assert!(r.match_block(line, chars, Some("france24.com")).is_some());
-        assert!(r.match_block(line, chars, Some("example.com")).is_none());
+        assert!(r
+            .match_block(line, chars, Some("france24.com"), 0)
+            .is_some());
+        assert!(r.match_block(line, chars, Some("example.com"), 0).is_none());
     }
 
     #[test]

@@ -156,6 +156,9 @@ pub fn word_hash(w: &str) -> u64 {
     h.finish()
 }
 
+/// [`word_hash`] of "I" (and "i").
+pub const HASH_OF_I: u64 = (0xcbf2_9ce4_8422_2325_u64 ^ b'i' as u64).wrapping_mul(FNV_PRIME);
+
 /// A hasher for keys that already are good 64-bit hashes (our FNV values):
 /// passes them through instead of re-hashing them with SipHash.
 #[derive(Default, Clone, Copy)]
@@ -199,6 +202,9 @@ pub struct Word<'s> {
     pub chars: usize,
     /// The first character is uppercase.
     pub upper: bool,
+    /// Letters or digits follow a slash or a bar inside the word ("Photo/AFP",
+    /// "Reuters|Getty").
+    pub compound: bool,
 }
 
 /// Han, kana and hangul: scripts written without spaces, dense in meaning per character.
@@ -224,146 +230,122 @@ static ASCII_ALNUM_LOWER: [u8; 256] = {
 /// One pass over a block: character counts, [`norm_hash`], token count, and every
 /// word (as [`words`] yields them, with [`word_hash`]) handed to `on_word`. The
 /// word hash and the block hash are fed from the same decoded characters.
+///
+/// One token per turn of the outer loop, and `on_word` called from one place
+/// only, so the compiler inlines it and keeps the caller's counters in registers.
 pub fn scan<'s>(s: &'s str, mut on_word: impl FnMut(Word<'s>)) -> Scan {
     let mut out = Scan::default();
     let mut block = Fnv::new();
-    // The current token: its word runs from the first to the last alphanumeric char.
-    let mut in_token = false;
-    let mut word_start = usize::MAX; // byte offset of the first alnum char, MAX if none yet
-    let mut word_end = 0usize;
-    let mut upper = false;
-    let mut wh = Fnv::new(); // word hash over everything since the first alnum char
-    let mut wh_end = Fnv::new(); // ... as it was after the last alnum char
-    let mut wchars = 0usize;
-    let mut wchars_end = 0usize;
     let bytes = s.as_bytes();
     let mut i = 0;
-    macro_rules! end_token {
-        () => {
-            if word_start != usize::MAX {
-                on_word(Word {
-                    text: &s[word_start..word_end],
-                    hash: wh_end.finish(),
-                    chars: wchars_end,
-                    upper,
-                });
-            }
-            in_token = false;
-            word_start = usize::MAX;
-        };
-    }
     while i < bytes.len() {
-        let b = bytes[i];
-        // Fast path: a run of ASCII letters and digits (most of the text), with the
-        // word state updated once at the end of the run.
-        if b.is_ascii_alphanumeric() {
-            if !in_token {
-                in_token = true;
-                out.tokens += 1;
+        // A token runs to the next whitespace character (consumed with it); its
+        // word runs from the first to the last letter or digit in it.
+        let mut word_start = usize::MAX; // byte offset of the first alnum char, MAX if none yet
+        let mut word_end = 0usize;
+        let mut upper = false;
+        let mut wh = Fnv::new(); // word hash over everything since the first alnum char
+        let mut wh_end = Fnv::new(); // ... as it was after the last alnum char
+        let mut wchars = 0usize;
+        let mut wchars_end = 0usize;
+        let mut gap = false; // a slash or bar since the last alnum char of the word
+        let mut compound = false;
+        let mut blank = true; // only whitespace so far: no token yet
+        while let Some(&b) = bytes.get(i) {
+            // Fast path: a run of ASCII letters and digits (most of the text), with the
+            // word state updated once at the end of the run.
+            if ASCII_ALNUM_LOWER[usize::from(b)] != 0 {
+                if word_start == usize::MAX {
+                    word_start = i;
+                    upper = b.is_ascii_uppercase();
+                }
+                compound |= gap;
+                gap = false;
+                blank = false;
+                let run_start = i;
+                while let Some(&c) = bytes.get(i) {
+                    let l = u64::from(ASCII_ALNUM_LOWER[usize::from(c)]);
+                    if l == 0 {
+                        break;
+                    }
+                    block.0 = (block.0 ^ l).wrapping_mul(FNV_PRIME);
+                    wh.0 = (wh.0 ^ l).wrapping_mul(FNV_PRIME);
+                    i += 1;
+                }
+                out.chars += i - run_start;
+                wchars += i - run_start;
+                word_end = i;
+                wh_end = wh;
+                wchars_end = wchars;
+                continue;
             }
-            if word_start == usize::MAX {
-                word_start = i;
-                upper = b.is_ascii_uppercase();
-                wh = Fnv::new();
-                wchars = 0;
-            }
-            out.alnum = true;
-            let run_start = i;
-            while let Some(&c) = bytes.get(i) {
-                let l = u64::from(ASCII_ALNUM_LOWER[usize::from(c)]);
-                if l == 0 {
+            if b < 0x80 {
+                i += 1;
+                out.chars += 1;
+                if matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+                    if blank {
+                        continue;
+                    }
                     break;
                 }
-                block.0 = (block.0 ^ l).wrapping_mul(FNV_PRIME);
-                wh.0 = (wh.0 ^ l).wrapping_mul(FNV_PRIME);
-                i += 1;
-            }
-            out.chars += i - run_start;
-            wchars += i - run_start;
-            word_end = i;
-            wh_end = wh;
-            wchars_end = wchars;
-            continue;
-        }
-        if b < 0x80 {
-            i += 1;
-            out.chars += 1;
-            if matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
-                if in_token {
-                    end_token!();
+                blank = false;
+                // ASCII punctuation or a control character: part of the word
+                // only between its letters.
+                if word_start != usize::MAX {
+                    wh.push_char(char::from(b));
+                    wchars += 1;
+                    gap |= matches!(b, b'/' | b'|');
                 }
                 continue;
             }
-            if !in_token {
-                in_token = true;
-                out.tokens += 1;
-            }
-            let lower = b.to_ascii_lowercase();
-            if b.is_ascii_alphanumeric() {
-                out.alnum = true;
-                block.push_char(char::from(lower));
-                if word_start == usize::MAX {
-                    word_start = i - 1;
-                    upper = b.is_ascii_uppercase();
-                    wh = Fnv::new();
-                    wchars = 0;
+            let c = s[i..].chars().next().unwrap_or(' ');
+            let start = i;
+            i += c.len_utf8();
+            out.chars += 1;
+            out.cjk += usize::from(is_cjk(c));
+            if c.is_whitespace() {
+                if blank {
+                    continue;
                 }
-                wh.push_char(char::from(lower));
+                break;
+            }
+            blank = false;
+            if c.is_alphanumeric() {
+                if word_start == usize::MAX {
+                    word_start = start;
+                    upper = c.is_uppercase();
+                }
+                compound |= gap;
+                gap = false;
+                for l in c.to_lowercase() {
+                    block.push_char(l);
+                    wh.push_char(l);
+                }
                 wchars += 1;
                 word_end = i;
                 wh_end = wh;
                 wchars_end = wchars;
             } else if word_start != usize::MAX {
-                wh.push_char(char::from(lower));
+                for l in c.to_lowercase() {
+                    wh.push_char(l);
+                }
                 wchars += 1;
             }
-            continue;
         }
-        let c = s[i..].chars().next().unwrap_or(' ');
-        let start = i;
-        i += c.len_utf8();
-        out.chars += 1;
-        out.cjk += usize::from(is_cjk(c));
-        if c.is_whitespace() {
-            if in_token {
-                end_token!();
-            }
-            continue;
+        if blank {
+            break;
         }
-        if !in_token {
-            in_token = true;
-            out.tokens += 1;
-        }
-        if c.is_alphanumeric() {
+        out.tokens += 1;
+        if word_start != usize::MAX {
             out.alnum = true;
-            if word_start == usize::MAX {
-                word_start = start;
-                upper = c.is_uppercase();
-                wh = Fnv::new();
-                wchars = 0;
-            }
-            for l in c.to_lowercase() {
-                block.push_char(l);
-                wh.push_char(l);
-            }
-            wchars += 1;
-            word_end = i;
-            wh_end = wh;
-            wchars_end = wchars;
-        } else if word_start != usize::MAX {
-            for l in c.to_lowercase() {
-                wh.push_char(l);
-            }
-            wchars += 1;
+            on_word(Word {
+                text: &s[word_start..word_end],
+                hash: wh_end.finish(),
+                chars: wchars_end,
+                upper,
+                compound,
+            });
         }
-    }
-    if word_start != usize::MAX {
-        on_word(Word {
-            text: &s[word_start..word_end],
-            hash: wh_end.finish(),
-            chars: wchars_end,
-            upper,
-        });
     }
     out.hash = block.finish();
     out
@@ -460,6 +442,13 @@ mod tests {
     }
 
     #[test]
+    fn hash_of_i_is_the_word_hash_of_i() {
+        assert_eq!(HASH_OF_I, word_hash("I"));
+        assert_eq!(HASH_OF_I, word_hash("i"));
+        assert_ne!(HASH_OF_I, word_hash("İ"));
+    }
+
+    #[test]
     fn norm_hash_ignores_case_and_punctuation() {
         assert_eq!(
             norm_hash("Share on Facebook!"),
@@ -480,9 +469,14 @@ mod tests {
             "  l'accueil -- \"Quoted,\" (x) ÉCOLE Straße İstanbul 東京 タワー 3.5 ... a\u{a0}b\tc ",
             "--- | ---",
             "«Bonjour», dit-il. ΣΊΣΥΦΟΣ ǅemal x²",
+            "Photo/AFP (l'accueil) e-mail cafés x.y.z né-à café-bar 3,5% l’été a'-b a/ /b a/-/b",
         ] {
             let mut got = Vec::new();
-            let sc = scan(s, |w| got.push((w.text, w.hash, w.chars, w.upper)));
+            let sc = scan(s, |w| {
+                let separated = w.text.split(['/', '|']).count();
+                assert_eq!(w.compound, separated > 1, "{:?}", w.text);
+                got.push((w.text, w.hash, w.chars, w.upper))
+            });
             let want: Vec<_> = words(s)
                 .map(|w| {
                     (
