@@ -39,7 +39,8 @@ use std::sync::Arc;
 use rules::{CompiledRules, MAX_STOP_LANGS};
 use segment::{PreDrop, SegmentConfig};
 use text::{
-    collapse_ws, ends_with_terminal, host_of, norm_hash, scan, truncate_at_char, word_hash, Scan,
+    collapse_ws, count_before_space, ends_with_terminal, host_of, norm_hash, scan,
+    truncate_at_char, word_hash, Scan,
 };
 
 pub use learned::{BoilerplateModel, LearnedConfig};
@@ -726,7 +727,7 @@ impl Cleaner {
             }
             // No stop-word list fits the page: fall back on length and sentence shape.
             None => {
-                let sentence_like = ends_with_terminal(text) || text.matches(", ").count() >= 2;
+                let sentence_like = ends_with_terminal(text) || count_before_space(text, b',') >= 2;
                 if chars >= 2 * GOOD_MIN_CHARS && sentence_like {
                     Class::Good
                 } else if chars >= GOOD_MIN_CHARS / 2 && sentence_like {

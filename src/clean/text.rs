@@ -388,6 +388,29 @@ pub fn host_of(url: &str) -> Option<String> {
     )
 }
 
+/// How often `first` followed by a space occurs in `s`: `s.matches(", ")` and
+/// the like without building a substring searcher for every block.
+pub fn count_before_space(s: &str, first: u8) -> usize {
+    let bytes = s.as_bytes();
+    memchr::memchr_iter(first, bytes)
+        .filter(|&i| bytes.get(i + 1) == Some(&b' '))
+        .count()
+}
+
+/// `hay.contains(needle)` for the short texts of one page (headlines, lines),
+/// checked at each occurrence of the needle's first byte: building a substring
+/// searcher costs more than the search for texts this short.
+pub fn contains_short(hay: &str, needle: &str) -> bool {
+    let (hay, needle) = (hay.as_bytes(), needle.as_bytes());
+    let Some((&first, _)) = needle.split_first() else {
+        return true;
+    };
+    let Some(last_start) = hay.len().checked_sub(needle.len()) else {
+        return false;
+    };
+    memchr::memchr_iter(first, &hay[..=last_start]).any(|p| hay[p..].starts_with(needle))
+}
+
 /// True when the text ends like a sentence (possibly followed by closing quotes/brackets).
 pub fn ends_with_terminal(s: &str) -> bool {
     let t = s.trim_end_matches(['"', '\'', '”', '’', '»', ')', ']', ' ']);
@@ -493,6 +516,52 @@ mod tests {
             assert_eq!(sc.cjk, s.chars().filter(|&c| is_cjk(c)).count());
             assert_eq!(sc.tokens, s.split_whitespace().count());
             assert_eq!(sc.alnum, s.chars().any(char::is_alphanumeric));
+        }
+    }
+
+    #[test]
+    fn count_before_space_counts_like_matches() {
+        for s in [
+            "",
+            ",",
+            ", ",
+            "a, b, c",
+            ",, , ,",
+            "x. y. z.",
+            "é, è,  ü",
+            ", ,",
+        ] {
+            assert_eq!(
+                count_before_space(s, b','),
+                s.matches(", ").count(),
+                "{s:?}"
+            );
+            assert_eq!(
+                count_before_space(s, b'.'),
+                s.matches(". ").count(),
+                "{s:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn contains_short_is_contains() {
+        let texts = [
+            "",
+            "a",
+            "ab",
+            "ba",
+            "abab",
+            "é",
+            "aé",
+            "éa",
+            "Headline - Site",
+            "Headline",
+        ];
+        for h in texts {
+            for n in texts {
+                assert_eq!(contains_short(h, n), h.contains(n), "{h:?} {n:?}");
+            }
         }
     }
 

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use super::rules::StopWords;
-use super::text::{word_hash, words, Scan};
+use super::text::{contains_short, count_before_space, word_hash, words, Scan};
 
 const MAX_SUBJECT_WORDS: usize = 1500;
 /// Lines with at least this many words are paragraphs: they define the subject.
@@ -162,10 +162,7 @@ fn heading_like(l: &str, chars: usize, tokens: usize) -> bool {
         return false;
     }
     // One sentence at most: "Foo. Bar baz." is a paragraph, not a headline.
-    let inner_stops = l
-        .trim_end_matches(['.', '!', '?', '…', ' '])
-        .matches(". ")
-        .count();
+    let inner_stops = count_before_space(l.trim_end_matches(['.', '!', '?', '…', ' ']), b'.');
     inner_stops == 0
 }
 
@@ -219,7 +216,7 @@ pub fn detect(page: &Lines<'_, '_>, stop: &StopWords) -> Option<String> {
         .enumerate()
         .skip(idx + 1)
         .take(2000)
-        .find(|(_, l)| l.len() >= half && l.len() < line.len() && line.contains(l.as_ref()))
+        .find(|(_, l)| l.len() >= half && l.len() < line.len() && contains_short(line, l))
     {
         if heading_like(bare, sc(bi).chars, sc(bi).tokens)
             && overlap_matches(subject.overlap_hashes(page.content(bi)))
