@@ -180,11 +180,10 @@ pub struct CompiledRules {
 /// Rule families whose blocks separate the article from what follows it.
 const SEPARATOR_FAMILIES: &[&str] = &["related", "comments"];
 
-/// The rules without trigger words compiled into one `RegexSet`, so a block is
-/// scanned once: one set for short blocks (every rule) and one for longer
-/// blocks (the rules that allow them). A block that hits is resolved with the
-/// set's match list, picking the rule the original precedence names first (see
-/// `rank`).
+/// The rules without trigger words compiled into one `RegexSet` per band of
+/// block lengths (see `from_sources`), so a block is scanned once, by the rules
+/// that allow its length. A block that hits is resolved with the set's match
+/// list, picking the rule the original precedence names first (see `rank`).
 #[derive(Debug)]
 struct RuleGroup {
     set: RegexSet,
@@ -345,7 +344,20 @@ impl CompiledRules {
             }
         }
         let mut groups = Vec::new();
-        for (min_chars, max_chars) in [(0, SHORT_RULE_CHARS), (SHORT_RULE_CHARS + 1, usize::MAX)] {
+        // Three bands of block lengths, each with a set of the rules that allow
+        // it: short blocks (every rule), blocks up to the default limit, and
+        // longer ones, which only the few rules that ask for more apply to. A set
+        // of anchored patterns gives up after a few bytes unless one of them can
+        // span the whole block (a menu row of 250 chars at most, say): the long
+        // band spares most paragraphs a pass over all their bytes. (About 3%
+        // faster than two bands in alternating runs; one band per distinct
+        // `max_chars`, about 15 sets, was 2% slower.)
+        let bands = [
+            (0, SHORT_RULE_CHARS),
+            (SHORT_RULE_CHARS + 1, DEFAULT_MAX_CHARS),
+            (DEFAULT_MAX_CHARS + 1, usize::MAX),
+        ];
+        for (min_chars, max_chars) in bands {
             let members: Vec<usize> = (0..block_patterns.len())
                 .filter(|&k| block_meta[k].max_chars >= min_chars && block_meta[k].trigger == 0)
                 .collect();
