@@ -384,9 +384,16 @@ impl Cleaner {
         let mut content: Vec<Range<usize>> = Vec::with_capacity(lines.len());
         // About one content word per 12 bytes of prose.
         let mut hashes: Vec<u64> = Vec::with_capacity(text.len() / 12);
+        // Content words only serve title detection: skipped when a usable title came with the article.
+        let given_title = input
+            .title
+            .map(collapse_ws)
+            .filter(|t| title::is_sane(t))
+            .map(Cow::into_owned);
+        let detect_title = given_title.is_none() && self.options.title;
         for l in &lines {
             let a = hashes.len();
-            let (sc, st) = self.scan_block(l, Some(&mut hashes));
+            let (sc, st) = self.scan_block(l, detect_title.then_some(&mut hashes));
             content.push(a..hashes.len());
             scans.push(sc);
             line_scans.push((sc, st));
@@ -395,11 +402,6 @@ impl Cleaner {
             .source
             .map(str::to_lowercase)
             .or_else(|| input.url.and_then(host_of));
-        let given_title = input
-            .title
-            .map(collapse_ws)
-            .filter(|t| title::is_sane(t))
-            .map(Cow::into_owned);
         let title = match given_title {
             Some(t) => Some(t),
             None if self.options.title => title::detect(
@@ -878,25 +880,7 @@ fn is_content(b: &Block<'_>) -> bool {
 /// twice) is furniture and all copies go; otherwise one copy is kept, the one
 /// that sits among unique content (the body), the first on a tie.
 fn dedupe(blocks: &mut [Block<'_>]) {
-    let mut order: Vec<(u64, usize)> = blocks
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| b.dropped.is_none() && b.chars > 0 && b.alnum)
-        .map(|(i, b)| (b.hash, i))
-        .collect();
-    order.sort_unstable();
-    let mut groups: Vec<Vec<usize>> = Vec::new();
-    let mut k = 0;
-    while k < order.len() {
-        let mut j = k + 1;
-        while j < order.len() && order[j].0 == order[k].0 {
-            j += 1;
-        }
-        if j - k > 1 {
-            groups.push(order[k..j].iter().map(|&(_, i)| i).collect());
-        }
-        k = j;
-    }
+    let groups = repeated_groups(blocks);
     for g in &groups {
         for &i in g {
             blocks[i].repeated = true;
@@ -939,6 +923,46 @@ fn dedupe(blocks: &mut [Block<'_>]) {
             }
         }
     }
+}
+
+/// Indices of the blocks that share a hash with another block (kept, with
+/// letters or digits), grouped, in page order within each group. Most hashes
+/// are unique, so an open-addressing table finds the repeats and only those are
+/// sorted. (The groups' order does not matter to `dedupe`: a group's choice
+/// reads only blocks that are in no group.)
+fn repeated_groups(blocks: &[Block<'_>]) -> Vec<Vec<usize>> {
+    let size = (2 * blocks.len()).next_power_of_two().max(16);
+    // (hash, first index, first index already listed), usize::MAX for empty.
+    let mut table = vec![(0u64, usize::MAX, false); size];
+    let mut repeats: Vec<(u64, usize)> = Vec::new();
+    let candidates = blocks
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.dropped.is_none() && b.chars > 0 && b.alnum);
+    for (i, b) in candidates {
+        let mut slot = ((b.hash >> 32) ^ b.hash) as usize & (size - 1);
+        loop {
+            let (h, first, listed) = &mut table[slot];
+            if *first == usize::MAX {
+                (*h, *first) = (b.hash, i);
+                break;
+            }
+            if *h == b.hash {
+                if !*listed {
+                    repeats.push((*h, *first));
+                    *listed = true;
+                }
+                repeats.push((b.hash, i));
+                break;
+            }
+            slot = (slot + 1) & (size - 1);
+        }
+    }
+    repeats.sort_unstable();
+    repeats
+        .chunk_by(|a, b| a.0 == b.0)
+        .map(|g| g.iter().map(|&(_, i)| i).collect())
+        .collect()
 }
 
 /// Teaser fragments: a block that starts mid-sentence (lowercase) or is cut with
