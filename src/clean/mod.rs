@@ -372,18 +372,6 @@ impl Cleaner {
                 None => Some(std::mem::take(&mut rest)),
             }
         });
-        let lines: Vec<Cow<'a, str>> = raw_lines
-            .map(collapse_ws)
-            .filter(|l| !l.is_empty())
-            .take(MAX_LINES)
-            .collect();
-        // The one word pass over every line (reused for title detection and for the
-        // blocks that are whole lines).
-        let mut line_scans: Vec<(Scan, WordStats)> = Vec::with_capacity(lines.len());
-        let mut scans: Vec<Scan> = Vec::with_capacity(lines.len());
-        let mut content: Vec<Range<usize>> = Vec::with_capacity(lines.len());
-        // About one content word per 12 bytes of prose.
-        let mut hashes: Vec<u64> = Vec::with_capacity(text.len() / 12);
         // Content words only serve title detection: skipped when a usable title came with the article.
         let given_title = input
             .title
@@ -391,9 +379,33 @@ impl Cleaner {
             .filter(|t| title::is_sane(t))
             .map(Cow::into_owned);
         let detect_title = given_title.is_none() && self.options.title;
-        for l in &lines {
+        // The one word pass over every line (reused for title detection and for the
+        // blocks that are whole lines). It also tells whether the line is already
+        // collapsed (most are); the others are collapsed and passed over again.
+        let mut lines: Vec<Cow<'a, str>> = Vec::new();
+        let mut line_scans: Vec<(Scan, WordStats)> = Vec::new();
+        let mut scans: Vec<Scan> = Vec::new();
+        let mut content: Vec<Range<usize>> = Vec::new();
+        // About one content word per 12 bytes of prose.
+        let mut hashes: Vec<u64> = Vec::with_capacity(text.len() / 12);
+        for raw in raw_lines {
+            if lines.len() >= MAX_LINES {
+                break;
+            }
             let a = hashes.len();
-            let (sc, st) = self.scan_block(l, detect_title.then_some(&mut hashes));
+            let (mut sc, mut st) = self.scan_block(raw, detect_title.then_some(&mut hashes));
+            let line = if sc.collapsed {
+                Cow::Borrowed(raw)
+            } else {
+                hashes.truncate(a);
+                let line = collapse_ws(raw);
+                (sc, st) = self.scan_block(&line, detect_title.then_some(&mut hashes));
+                line
+            };
+            if line.is_empty() {
+                continue;
+            }
+            lines.push(line);
             content.push(a..hashes.len());
             scans.push(sc);
             line_scans.push((sc, st));

@@ -193,6 +193,9 @@ pub struct Scan {
     pub hash: u64,
     /// Whitespace-separated tokens (`split_whitespace().count()`).
     pub tokens: usize,
+    /// The text is its own [`collapse_ws`]: no whitespace or control character
+    /// but single spaces between tokens.
+    pub collapsed: bool,
 }
 
 /// One word of [`scan`]: the same words as [`words`], with their [`word_hash`].
@@ -237,6 +240,8 @@ pub fn scan<'s>(s: &'s str, mut on_word: impl FnMut(Word<'s>)) -> Scan {
     let mut out = Scan::default();
     let mut block = Fnv::new();
     let bytes = s.as_bytes();
+    // A space that ends the text ends a token like any other: checked here.
+    let mut collapsed = bytes.last() != Some(&b' ');
     let mut i = 0;
     while i < bytes.len() {
         // A token runs to the next whitespace character (consumed with it); its
@@ -283,12 +288,15 @@ pub fn scan<'s>(s: &'s str, mut on_word: impl FnMut(Word<'s>)) -> Scan {
                 i += 1;
                 out.chars += 1;
                 if matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+                    // Whitespace before any token char: at the start, or doubled.
+                    collapsed &= b == b' ' && !blank;
                     if blank {
                         continue;
                     }
                     break;
                 }
                 blank = false;
+                collapsed &= b >= 0x20 && b != 0x7f;
                 // ASCII punctuation or a control character: part of the word
                 // only between its letters.
                 if word_start != usize::MAX {
@@ -304,12 +312,14 @@ pub fn scan<'s>(s: &'s str, mut on_word: impl FnMut(Word<'s>)) -> Scan {
             out.chars += 1;
             out.cjk += usize::from(is_cjk(c));
             if c.is_whitespace() {
+                collapsed = false;
                 if blank {
                     continue;
                 }
                 break;
             }
             blank = false;
+            collapsed &= !c.is_control();
             if c.is_alphanumeric() {
                 if word_start == usize::MAX {
                     word_start = start;
@@ -348,6 +358,7 @@ pub fn scan<'s>(s: &'s str, mut on_word: impl FnMut(Word<'s>)) -> Scan {
         }
     }
     out.hash = block.finish();
+    out.collapsed = collapsed;
     out
 }
 
@@ -449,6 +460,9 @@ mod tests {
             "\u{2003}",
             "12345678 ",
             "z",
+            "\u{85}",
+            "\u{9f}",
+            "\u{0}",
         ];
         // Every sequence of up to 4 pieces: spaces on chunk boundaries and inside chunks.
         let n = pieces.len();
@@ -461,6 +475,7 @@ mod tests {
             }
             let got = collapse_ws(&s);
             assert_eq!(got, slow(&s), "{s:?}");
+            assert_eq!(scan(&s, |_| {}).collapsed, got == s, "{s:?}");
         }
     }
 
@@ -516,6 +531,7 @@ mod tests {
             assert_eq!(sc.cjk, s.chars().filter(|&c| is_cjk(c)).count());
             assert_eq!(sc.tokens, s.split_whitespace().count());
             assert_eq!(sc.alnum, s.chars().any(char::is_alphanumeric));
+            assert_eq!(sc.collapsed, collapse_ws(s) == s, "{s:?}");
         }
     }
 
