@@ -534,3 +534,75 @@ fn hostile_inputs_do_not_panic() {
         }
     }
 }
+
+/// The words of a literal as the cleaner splits them for trigger words:
+/// whitespace-separated, trimmed of punctuation, compounds split at / and |.
+fn literal_words(literal: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(literal)
+        .to_lowercase()
+        .split(|c: char| c.is_whitespace() || c == '/' || c == '|')
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_string())
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// Every rule with trigger words must name a word of each literal its pattern
+/// can start (or end) with: an alternative added to a pattern without its
+/// word would never be tried. Checked on the shipped rule files with the
+/// regex crate's own literal extractor.
+#[test]
+fn trigger_words_cover_every_alternative_of_their_rule() {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/rules");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).expect("config/rules") {
+        let path = entry.expect("dir entry").path();
+        if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+            continue;
+        }
+        let file: toml::Value =
+            toml::from_str(&std::fs::read_to_string(&path).expect("rule file")).expect("toml");
+        let rules = file.get("rule").and_then(|r| r.as_array()).cloned();
+        for rule in rules.unwrap_or_default() {
+            let Some(words) = rule.get("words").and_then(|w| w.as_array()) else {
+                continue;
+            };
+            let words: Vec<String> = words
+                .iter()
+                .filter_map(|w| w.as_str())
+                .map(str::to_lowercase)
+                .collect();
+            let pattern = rule["pattern"].as_str().expect("pattern");
+            // Case folding would multiply the literals; the words are lowercase anyway.
+            let hir =
+                regex_syntax::parse(pattern.trim_start_matches("(?i)")).expect("pattern parses");
+            let uncovered = |kind: ExtractKind| -> Option<Vec<String>> {
+                let seq = Extractor::new().kind(kind).extract(&hir);
+                let literals = seq.literals()?;
+                Some(
+                    literals
+                        .iter()
+                        .filter(|l| {
+                            !literal_words(l.as_bytes())
+                                .iter()
+                                .any(|w| words.contains(w))
+                        })
+                        .map(|l| String::from_utf8_lossy(l.as_bytes()).into_owned())
+                        .collect(),
+                )
+            };
+            let prefix = uncovered(ExtractKind::Prefix);
+            let suffix = uncovered(ExtractKind::Suffix);
+            let covered = [&prefix, &suffix]
+                .iter()
+                .any(|u| u.as_ref().is_some_and(|u| u.is_empty()));
+            assert!(
+                covered,
+                "{}: rule {pattern:?}: no trigger word in these literals (prefixes: {prefix:?}, suffixes: {suffix:?})",
+                path.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 12, "rules with trigger words checked: {checked}");
+}
