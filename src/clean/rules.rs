@@ -2,8 +2,9 @@
 //!
 //! Contract: compiling happens when a `Cleaner` is built (never per article);
 //! the compiled form is immutable and shared (`Arc`) between clones and threads.
-//! Matching a block runs one `RegexSet` pass, and only on blocks short enough
-//! for some rule to apply.
+//! Matching a block runs one `RegexSet` pass (the rules that allow the block's
+//! length), and only on blocks short enough for some rule to apply; a rule with
+//! trigger words runs alone, and only on blocks that hold one of them.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -32,10 +33,10 @@ const DEFAULT_MAX_CHARS: usize = 250;
 pub const MAX_STOP_LANGS: usize = 12;
 /// Word masks hold one bit per stop-word language (bits 0-11) and one per rule
 /// with trigger words (bits 12-31).
-pub const TRIGGER_SHIFT: u32 = MAX_STOP_LANGS as u32;
+const TRIGGER_SHIFT: u32 = MAX_STOP_LANGS as u32;
 const MAX_TRIGGERED_RULES: usize = 32 - MAX_STOP_LANGS;
 /// The language bits of a word mask.
-pub const LANG_MASK: u32 = (1 << TRIGGER_SHIFT) - 1;
+const LANG_MASK: u32 = (1 << TRIGGER_SHIFT) - 1;
 /// A stop-word list fits a page when at least this share (%) of its words are in it.
 const MIN_STOP_SHARE: u32 = 15;
 
