@@ -1,8 +1,9 @@
 //! The worker over the connection settings a real deployment uses: TLS with a
-//! private CA and client certificates (`nats.tls_*`), and NKey
-//! authentication (`nats.nkey_seed_file`). Each test starts its own
-//! nats-server with the matching configuration; certificates and keys are
-//! made fresh for the test. A worker cleans one seed article through the
+//! private CA and client certificates (`nats.tls_*`), NKey authentication
+//! (`nats.nkey_seed_file`), and a `.creds` file (`nats.creds_file`) on a
+//! server in operator mode (decentralised JWT auth). Each test starts its own
+//! nats-server with the matching configuration; certificates, keys and JWTs
+//! are made fresh for the test. A worker cleans one seed article through the
 //! secured connection, and a client without the right credentials is refused.
 
 mod common;
@@ -32,13 +33,17 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
 /// from `NatsServer`'s command line).
 fn start_server(dir: &Path, config: &str) -> NatsServer {
     let config_path = write(dir, "server.conf", config);
+    let log = dir.join("server.log");
     NatsServer::start_with(vec![
         "--config".into(),
         config_path,
         "--log".into(),
-        dir.join("server.log").display().to_string(),
+        log.display().to_string(),
     ])
-    .expect("nats-server starts with the test configuration")
+    .unwrap_or_else(|e| {
+        let log = std::fs::read_to_string(&log).unwrap_or_default();
+        panic!("nats-server did not start with the test configuration: {e:#}\nits log:\n{log}")
+    })
 }
 
 /// Runs a worker with `settings`, publishes one raw article through a client
@@ -191,4 +196,124 @@ async fn nkey_seed_file_authenticates_the_worker() {
         .map(|_| ())
         .expect_err("a missing seed file is an error");
     assert!(format!("{error:#}").contains("absent.nk"), "{error:#}");
+}
+
+/// Base64url without padding, as JWTs encode their parts.
+fn base64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for k in 0..=chunk.len() {
+            out.push(char::from(ALPHABET[(n >> (18 - 6 * k) & 63) as usize]));
+        }
+    }
+    out
+}
+
+/// A NATS JWT (v2) for `subject`, with these `nats` claims, signed by `issuer`.
+fn nats_jwt(issuer: &nkeys::KeyPair, subject: &str, name: &str, nats: serde_json::Value) -> String {
+    let header = base64url(br#"{"typ":"JWT","alg":"ed25519-nkey"}"#);
+    let claims = serde_json::json!({
+        // Any unique id will do: the server checks the signature, not the jti.
+        "jti": format!("{name}-{subject}"),
+        "iat": 1_700_000_000u64,
+        "iss": issuer.public_key(),
+        "name": name,
+        "sub": subject,
+        "nats": nats,
+    });
+    let payload = base64url(claims.to_string().as_bytes());
+    let signed = format!("{header}.{payload}");
+    let signature = issuer.sign(signed.as_bytes()).expect("sign JWT");
+    format!("{signed}.{}", base64url(&signature))
+}
+
+/// A `.creds` file: the user's JWT and seed, in the format `nsc` writes.
+fn creds(user_jwt: &str, user: &nkeys::KeyPair) -> String {
+    format!(
+        "-----BEGIN NATS USER JWT-----\n{user_jwt}\n------END NATS USER JWT------\n\n\
+         -----BEGIN USER NKEY SEED-----\n{}\n------END USER NKEY SEED------\n",
+        user.seed().expect("user seed")
+    )
+}
+
+/// An account under `operator`, with JetStream (unlimited) or without.
+fn new_account(operator: &nkeys::KeyPair, jetstream: bool) -> (nkeys::KeyPair, String) {
+    let account = nkeys::KeyPair::new_account();
+    let storage = if jetstream { -1 } else { 0 };
+    let jwt = nats_jwt(
+        operator,
+        &account.public_key(),
+        "ingest",
+        serde_json::json!({
+            "limits": {
+                "subs": -1, "data": -1, "payload": -1, "imports": -1, "exports": -1,
+                "wildcards": true, "conn": -1, "leaf": -1,
+                "mem_storage": storage, "disk_storage": storage,
+                "streams": storage, "consumer": storage
+            },
+            "default_permissions": { "pub": {}, "sub": {} },
+            "type": "account",
+            "version": 2
+        }),
+    );
+    (account, jwt)
+}
+
+/// A user of `account`, allowed everything the account allows.
+fn user_of(account: &nkeys::KeyPair) -> (nkeys::KeyPair, String) {
+    let user = nkeys::KeyPair::new_user();
+    let jwt = nats_jwt(
+        account,
+        &user.public_key(),
+        "worker",
+        serde_json::json!({
+            "pub": {}, "sub": {}, "subs": -1, "data": -1, "payload": -1,
+            "type": "user", "version": 2
+        }),
+    );
+    (user, jwt)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creds_file_authenticates_the_worker_in_operator_mode() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let operator = nkeys::KeyPair::new_operator();
+    let operator_jwt = nats_jwt(
+        &operator,
+        &operator.public_key(),
+        "test-operator",
+        serde_json::json!({ "type": "operator", "version": 2 }),
+    );
+    let (account, account_jwt) = new_account(&operator, true);
+    let (user, user_jwt) = user_of(&account);
+    // JetStream needs a system account (without JetStream) in operator mode.
+    let (system, system_jwt) = new_account(&operator, false);
+    let config = format!(
+        "operator: \"{operator_jwt}\"\nsystem_account: {sys}\nresolver: MEMORY\n\
+         resolver_preload: {{\n  {sys}: \"{system_jwt}\"\n  {}: \"{account_jwt}\"\n}}\n",
+        account.public_key(),
+        sys = system.public_key(),
+    );
+    let server = start_server(dir.path(), &config);
+
+    let mut with_creds = settings_for(&server);
+    with_creds.nats.creds_file = write(dir.path(), "worker.creds", &creds(&user_jwt, &user));
+    let records = clean_one_article(with_creds.clone()).await;
+    assert_eq!(records.len(), 1, "one clean record: {records:?}");
+
+    // A user of an account the server does not know is refused.
+    let (unknown_account, _) = new_account(&nkeys::KeyPair::new_operator(), true);
+    let (stranger, stranger_jwt) = user_of(&unknown_account);
+    let mut wrong = with_creds.clone();
+    wrong.nats.creds_file = write(
+        dir.path(),
+        "stranger.creds",
+        &creds(&stranger_jwt, &stranger),
+    );
+    assert_refused(&wrong, "a user of an unknown account is refused").await;
 }
