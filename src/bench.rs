@@ -252,7 +252,7 @@ async fn run_case(case: &Case, payloads: &[Bytes]) -> Result<RunResult> {
     for w in workers {
         w.stop().await?;
     }
-    close_client(&js.client()).await;
+    crate::nats::close(&js.client()).await;
     drop(server);
     Ok(RunResult {
         articles: payloads.len(),
@@ -690,22 +690,8 @@ pub async fn soak(options: &BenchOptions, out: &mut impl Write) -> Result<()> {
         peak_rss(pid)? as f64 / 1024.0
     )?;
     worker.stop().await?;
-    close_client(&js.client()).await;
+    crate::nats::close(&js.client()).await;
     Ok(())
-}
-
-/// Closes the bench's own connection before its server goes away, so the
-/// report is not interleaved with "disconnected from NATS" warnings.
-async fn close_client(client: &async_nats::Client) {
-    if client.drain().await.is_err() {
-        return;
-    }
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while client.connection_state() == async_nats::connection::State::Connected
-        && Instant::now() < deadline
-    {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 #[cfg(test)]

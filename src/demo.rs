@@ -184,8 +184,7 @@ async fn feed_and_show(out: &mut impl Write, settings: &Settings, stats: &Stats)
         "\nsummary: received {}, published {}, duplicates {}, rejected {}",
         s.received, s.published, s.duplicates, s.rejected
     )?;
-    // Close our connection before the server goes, so nothing warns about it.
-    let _ = tokio::time::timeout(Duration::from_secs(5), js.client().drain()).await;
+    crate::nats::close(&js.client()).await;
     Ok(())
 }
 
