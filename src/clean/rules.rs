@@ -293,24 +293,18 @@ impl CompiledRules {
                     bit
                 };
                 let pattern = ascii_boundaries(&spec.pattern);
-                // Compile alone first so a bad pattern is reported with its file.
-                Regex::new(&pattern)
-                    .with_context(|| format!("{name}: bad rule pattern {:?}", spec.pattern))?;
+                // Compile alone first so a bad pattern is reported with its file;
+                // a rule with trigger words keeps that regex and runs it.
+                let solo = if trigger == 0 {
+                    Regex::new(&pattern)
+                } else {
+                    RegexBuilder::new(&pattern).size_limit(50 << 20).build()
+                }
+                .with_context(|| format!("{name}: bad rule pattern {:?}", spec.pattern))?;
+                let alone = (trigger != 0).then_some(solo);
                 let max_chars = spec.max_chars.unwrap_or(DEFAULT_MAX_CHARS);
                 let rank =
                     2 * u8::from(!is_anchored(&pattern)) + u8::from(max_chars > SHORT_RULE_CHARS);
-                let alone = if trigger == 0 {
-                    None
-                } else {
-                    Some(
-                        RegexBuilder::new(&pattern)
-                            .size_limit(50 << 20)
-                            .build()
-                            .with_context(|| {
-                                format!("{name}: bad rule pattern {:?}", spec.pattern)
-                            })?,
-                    )
-                };
                 block_patterns.push(pattern);
                 block_meta.push(BlockRuleMeta {
                     alone,

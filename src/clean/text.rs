@@ -96,11 +96,12 @@ pub fn collapse_ws(s: &str) -> Cow<'_, str> {
 #[derive(Clone, Copy)]
 pub struct Fnv(u64);
 
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0100_0000_01b3;
 
 impl Fnv {
     pub fn new() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
+        Fnv(FNV_OFFSET)
     }
     #[inline]
     pub fn push_char(&mut self, c: char) {
@@ -157,7 +158,7 @@ pub fn word_hash(w: &str) -> u64 {
 }
 
 /// [`word_hash`] of "I" (and "i").
-pub const HASH_OF_I: u64 = (0xcbf2_9ce4_8422_2325_u64 ^ b'i' as u64).wrapping_mul(FNV_PRIME);
+pub const HASH_OF_I: u64 = (FNV_OFFSET ^ b'i' as u64).wrapping_mul(FNV_PRIME);
 
 /// A hasher for keys that already are good 64-bit hashes (our FNV values):
 /// passes them through instead of re-hashing them with SipHash.
