@@ -231,6 +231,79 @@ static ASCII_ALNUM_LOWER: [u8; 256] = {
     t
 };
 
+/// What [`scan`] asks of a non-ASCII character, looked up in one table for the
+/// scripts news text mostly holds (Latin, Greek, Cyrillic; General Punctuation:
+/// curly quotes, dashes), instead of the binary searches of `std`'s Unicode
+/// tables. Every entry is computed from `std` itself, so the answers agree.
+#[derive(Clone, Copy, Default)]
+struct CharProps {
+    /// The lowercase form when it is one character; `'\0'` when it is several.
+    lower: char,
+    alnum: bool,
+    upper: bool,
+    whitespace: bool,
+    control: bool,
+}
+
+impl CharProps {
+    fn of(c: char) -> Self {
+        let mut lower = c.to_lowercase();
+        let single = match (lower.next(), lower.next()) {
+            (Some(l), None) => l,
+            _ => '\0',
+        };
+        CharProps {
+            lower: single,
+            alnum: c.is_alphanumeric(),
+            upper: c.is_uppercase(),
+            whitespace: c.is_whitespace(),
+            control: c.is_control(),
+        }
+    }
+
+    /// Looked up for the tabled ranges, computed for the rest.
+    #[inline]
+    fn get(c: char) -> Self {
+        let table = CHAR_TABLE.get_or_init(|| {
+            let mut t = vec![CharProps::default(); TABLED_LOW + TABLED_PUNCT.len()];
+            for (u, props) in (0..TABLED_LOW as u32).chain(TABLED_PUNCT).zip(t.iter_mut()) {
+                *props = char::from_u32(u).map_or_else(CharProps::default, CharProps::of);
+            }
+            t
+        });
+        let u = c as usize;
+        let slot = if u < TABLED_LOW {
+            Some(u)
+        } else if TABLED_PUNCT.contains(&(c as u32)) {
+            Some(TABLED_LOW + u - TABLED_PUNCT.start as usize)
+        } else {
+            None
+        };
+        slot.and_then(|i| table.get(i).copied())
+            .unwrap_or_else(|| CharProps::of(c))
+    }
+
+    /// Feeds the lowercase form to both hashes.
+    #[inline]
+    fn push_lower(self, c: char, a: &mut Fnv, b: &mut Fnv) {
+        if self.lower != '\0' {
+            a.push_char(self.lower);
+            b.push_char(self.lower);
+        } else {
+            for l in c.to_lowercase() {
+                a.push_char(l);
+                b.push_char(l);
+            }
+        }
+    }
+}
+
+/// Code points below this are tabled: Latin, Greek, Cyrillic.
+const TABLED_LOW: usize = 0x530;
+/// General Punctuation, also tabled.
+const TABLED_PUNCT: std::ops::Range<u32> = 0x2000..0x2070;
+static CHAR_TABLE: std::sync::OnceLock<Vec<CharProps>> = std::sync::OnceLock::new();
+
 /// One pass over a block: character counts, [`norm_hash`], token count, and every
 /// word (as [`words`] yields them, with [`word_hash`]) handed to `on_word`. The
 /// word hash and the block hash are fed from the same decoded characters.
@@ -312,7 +385,8 @@ pub fn scan<'s>(s: &'s str, mut on_word: impl FnMut(Word<'s>)) -> Scan {
             i += c.len_utf8();
             out.chars += 1;
             out.cjk += usize::from(is_cjk(c));
-            if c.is_whitespace() {
+            let props = CharProps::get(c);
+            if props.whitespace {
                 collapsed = false;
                 if blank {
                     continue;
@@ -320,25 +394,26 @@ pub fn scan<'s>(s: &'s str, mut on_word: impl FnMut(Word<'s>)) -> Scan {
                 break;
             }
             blank = false;
-            collapsed &= !c.is_control();
-            if c.is_alphanumeric() {
+            collapsed &= !props.control;
+            if props.alnum {
                 if word_start == usize::MAX {
                     word_start = start;
-                    upper = c.is_uppercase();
+                    upper = props.upper;
                 }
                 compound |= gap;
                 gap = false;
-                for l in c.to_lowercase() {
-                    block.push_char(l);
-                    wh.push_char(l);
-                }
+                props.push_lower(c, &mut block, &mut wh);
                 wchars += 1;
                 word_end = i;
                 wh_end = wh;
                 wchars_end = wchars;
             } else if word_start != usize::MAX {
-                for l in c.to_lowercase() {
-                    wh.push_char(l);
+                if props.lower != '\0' {
+                    wh.push_char(props.lower);
+                } else {
+                    for l in c.to_lowercase() {
+                        wh.push_char(l);
+                    }
                 }
                 wchars += 1;
             }
@@ -477,6 +552,22 @@ mod tests {
             let got = collapse_ws(&s);
             assert_eq!(got, slow(&s), "{s:?}");
             assert_eq!(scan(&s, |_| {}).collapsed, got == s, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn char_table_agrees_with_std_everywhere() {
+        for c in (0..0x11_0000u32).filter_map(char::from_u32) {
+            let got = CharProps::get(c);
+            let lower: Vec<char> = c.to_lowercase().collect();
+            match lower.as_slice() {
+                [one] => assert_eq!(got.lower, *one, "{c:?}"),
+                _ => assert_eq!(got.lower, '\0', "{c:?}"),
+            }
+            assert_eq!(got.alnum, c.is_alphanumeric(), "{c:?}");
+            assert_eq!(got.upper, c.is_uppercase(), "{c:?}");
+            assert_eq!(got.whitespace, c.is_whitespace(), "{c:?}");
+            assert_eq!(got.control, c.is_control(), "{c:?}");
         }
     }
 
