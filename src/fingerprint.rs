@@ -23,11 +23,11 @@ use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 pub fn content_id(title: &str, body: &str) -> String {
     // The newline, and the slack each of the two normaliser calls reserves for
     // its 8-byte stores: no regrowth (and no copy of the title) on the body.
-    let mut normalized = String::with_capacity(title.len() + body.len() + 1 + 2 * STORE_SLACK);
+    let mut normalized = Vec::with_capacity(title.len() + body.len() + 1 + 2 * STORE_SLACK);
     normalize_into(title, &mut normalized);
-    normalized.push('\n');
+    normalized.push(b'\n');
     normalize_into(body, &mut normalized);
-    sha256_hex(normalized.as_bytes())
+    sha256_hex(&normalized)
 }
 
 /// Lowercase hex SHA-256 of raw bytes (the benchmark passthrough's id).
@@ -37,9 +37,11 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// The normalised form the content id is computed over.
 pub fn normalize(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+    let mut out = Vec::with_capacity(text.len() + STORE_SLACK);
     normalize_into(text, &mut out);
-    out
+    // Only whole characters are written, so this cannot fail; if it somehow
+    // did, the lossy form is still a stable normalisation.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// Appends the normalised form of `text` to `out`, in one pass, word by word.
@@ -49,9 +51,10 @@ pub fn normalize(text: &str) -> String {
 /// time, lowercased as it is copied; a word holding any non-ASCII character is
 /// rolled back and redone whole: through NFKC only when the quick check cannot
 /// vouch for it (a "…" or a no-break space), and through the Unicode
-/// case-folding tables.
-fn normalize_into(text: &str, out: &mut String) {
-    let mut buf = std::mem::take(out).into_bytes();
+/// case-folding tables. The bytes are UTF-8; the content id hashes them as
+/// they are, without a check that would cost a pass over them.
+fn normalize_into(text: &str, out: &mut Vec<u8>) {
+    let mut buf = std::mem::take(out);
     buf.reserve(text.len() + STORE_SLACK);
     let mut sink = Normalized {
         start: buf.len(),
@@ -101,10 +104,7 @@ fn normalize_into(text: &str, out: &mut String) {
             }
         }
     }
-    // Only whole characters were written, so this cannot fail; if it somehow
-    // did, the lossy form still gives a stable id.
-    *out = String::from_utf8(sink.out)
-        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    *out = sink.out;
 }
 
 /// `Normalized::plain_ascii` stores 8 bytes before cutting back to the ones
@@ -233,10 +233,16 @@ fn plain_punctuation(c: char) -> char {
     }
 }
 
-/// Whether `text` holds an [`is_invisible`] character: a byte scan that decodes
-/// only at the lead bytes of the few ranges concerned (C0 controls and DEL are
-/// single bytes; the rest start with 0xC2, 0xCD, 0xD8, 0xE1, 0xE2 or 0xEF).
+/// Whether `text` holds an [`is_invisible`] character.
 pub fn has_invisible(text: &str) -> bool {
+    find_invisible(text, 0).is_some()
+}
+
+/// The byte offset and length of the first [`is_invisible`] character at or
+/// after byte `from` (a char boundary): a byte scan that decodes only at the
+/// lead bytes of the few ranges concerned (C0 controls and DEL are single
+/// bytes; the rest start with 0xC2, 0xCD, 0xD8, 0xE1, 0xE2 or 0xEF).
+pub fn find_invisible(text: &str, from: usize) -> Option<(usize, usize)> {
     const CHUNK: usize = 32;
     let suspect = |b: u8| {
         b < 0x09
@@ -245,17 +251,21 @@ pub fn has_invisible(text: &str) -> bool {
             || matches!(b, 0xC2 | 0xCD | 0xD8 | 0xE1 | 0xE2 | 0xEF)
     };
     let bytes = text.as_bytes();
-    (0..bytes.len()).step_by(CHUNK).any(|at| {
-        let chunk = &bytes[at..(at + CHUNK).min(bytes.len())];
+    (from..bytes.len()).step_by(CHUNK).find_map(|at| {
+        let chunk = bytes.get(at..(at + CHUNK).min(bytes.len()))?;
         // Non-short-circuit OR over the chunk: vectorised, and most chunks are clean.
-        chunk.iter().fold(false, |any, &b| any | suspect(b))
-            && chunk.iter().enumerate().any(|(i, &b)| match b {
-                0xC2 | 0xCD | 0xD8 | 0xE1 | 0xE2 | 0xEF => text
-                    .get(at + i..)
-                    .and_then(|rest| rest.chars().next())
-                    .is_some_and(is_invisible),
-                b => suspect(b),
-            })
+        if !chunk.iter().fold(false, |any, &b| any | suspect(b)) {
+            return None;
+        }
+        chunk.iter().enumerate().find_map(|(i, &b)| match b {
+            0xC2 | 0xCD | 0xD8 | 0xE1 | 0xE2 | 0xEF => text
+                .get(at + i..)
+                .and_then(|rest| rest.chars().next())
+                .filter(|&c| is_invisible(c))
+                .map(|c| (at + i, c.len_utf8())),
+            b if suspect(b) => Some((at + i, 1)),
+            _ => None,
+        })
     })
 }
 
@@ -298,6 +308,10 @@ mod tests {
         assert!(id
             .chars()
             .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        // The id is the hash of the two normalised parts and a newline.
+        let (title, body) = ("Ça  Marche ", "L’été\u{200B} — “déjà” vu…");
+        let joined = format!("{}\n{}", normalize(title), normalize(body));
+        assert_eq!(content_id(title, body), sha256_hex(joined.as_bytes()));
     }
 
     #[test]
@@ -422,6 +436,8 @@ mod tests {
             assert_eq!(has_invisible(&alone), is_invisible(c), "{:?}", c);
             let framed = format!("aé{c}z");
             assert_eq!(has_invisible(&framed), is_invisible(c), "{:?}", c);
+            let at = find_invisible(&framed, 0);
+            assert_eq!(at, is_invisible(c).then_some((3, c.len_utf8())), "{c:?}");
         }
     }
 
