@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use crate::clean::{CleanInput, Cleaner};
 use std::borrow::Cow;
 
-use crate::fingerprint::{content_id, has_invisible, is_invisible};
+use crate::fingerprint::{content_id, find_invisible};
 use crate::learn::Learning;
 use crate::payload::{RawArticle, RejectReason};
 
@@ -151,14 +151,26 @@ pub fn process_learning(
     Ok((article, block_hashes))
 }
 
-/// Drops invisible and control characters (see [`is_invisible`]) so that
+/// Drops invisible and control characters (see [`crate::fingerprint::is_invisible`]) so that
 /// spam of them cannot hide words from the cleaner. Borrows when there are none.
 pub fn strip_invisible(text: &str) -> Cow<'_, str> {
-    if has_invisible(text) {
-        Cow::Owned(text.chars().filter(|c| !is_invisible(*c)).collect())
-    } else {
-        Cow::Borrowed(text)
+    let Some(mut next) = find_invisible(text, 0) else {
+        return Cow::Borrowed(text);
+    };
+    // The visible runs between them are copied whole.
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    loop {
+        let (start, len) = next;
+        out.push_str(text.get(at..start).unwrap_or_default());
+        at = start + len;
+        match find_invisible(text, at) {
+            Some(found) => next = found,
+            None => break,
+        }
     }
+    out.push_str(text.get(at..).unwrap_or_default());
+    Cow::Owned(out)
 }
 
 /// The benchmark's ceiling: no cleaning, the id is the SHA-256 of the raw
@@ -190,6 +202,40 @@ pub fn now_rfc3339() -> String {
 mod tests {
     use super::*;
     use crate::payload::decode;
+
+    #[test]
+    fn strip_invisible_drops_exactly_the_invisible_characters() {
+        use crate::fingerprint::is_invisible;
+        let pieces = [
+            "word", " ", "\u{200B}", "é", "\u{00AD}", "\x07", "\u{FEFF}", "—", "\n", "\u{2060}",
+        ];
+        // Every sequence of up to four pieces, and longer texts that cross the
+        // scanner's 32-byte chunks.
+        let mut texts: Vec<String> = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = texts
+                .iter()
+                .flat_map(|t| pieces.iter().map(move |p| format!("{t}{p}")))
+                .collect();
+            texts.extend(longer);
+        }
+        texts.push(format!(
+            "{}\u{200B}{}\u{00AD}x",
+            "a".repeat(31),
+            "b".repeat(40)
+        ));
+        texts.push("\u{200B}".repeat(20));
+        for text in &texts {
+            let expected: String = text.chars().filter(|c| !is_invisible(*c)).collect();
+            let got = strip_invisible(text);
+            assert_eq!(got, expected, "{text:?}");
+            assert_eq!(
+                matches!(got, Cow::Borrowed(_)),
+                expected == *text,
+                "{text:?}"
+            );
+        }
+    }
 
     #[test]
     fn record_has_the_wire_fields_and_carries_extras() {
