@@ -11,6 +11,7 @@ use std::path::Path;
 use article_ingest::article::process;
 use article_ingest::clean::eval::{host, load_pages, DEFAULT_DEV_PATH};
 use article_ingest::clean::{CleanInput, Cleaner};
+use article_ingest::fingerprint::content_id;
 use article_ingest::payload::decode;
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 
@@ -110,5 +111,36 @@ fn bench_process(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_clean, bench_process);
+/// The content id alone (normalise, SHA-256) over each page's cleaned body.
+fn bench_content_id(c: &mut Criterion) {
+    let (pages, what) = pages();
+    let cleaner = Cleaner::builtin();
+    let bodies: Vec<String> = pages
+        .iter()
+        .map(|p| {
+            let input = CleanInput {
+                text: &p.text,
+                title: None,
+                source: p.host.as_deref(),
+                url: p.url.as_deref(),
+            };
+            cleaner.clean(&input).body()
+        })
+        .collect();
+    let mut group = c.benchmark_group(format!("content id {what}"));
+    group.throughput(Throughput::Bytes(
+        bodies.iter().map(|b| b.len() as u64).sum(),
+    ));
+    group.sample_size(20);
+    group.bench_function("cleaned bodies, one thread", |b| {
+        b.iter(|| {
+            for body in &bodies {
+                black_box(content_id("", black_box(body)));
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_clean, bench_process, bench_content_id);
 criterion_main!(benches);

@@ -47,8 +47,8 @@ pub fn normalize(text: &str) -> String {
 /// Appends the normalised form of `text` to `out`, in one pass, word by word.
 /// NFKC never reaches across an ASCII space or control whitespace (no
 /// composition or reordering crosses a starter that composes with nothing), so
-/// each word is normalised alone. Plain ASCII goes through eight bytes at a
-/// time, lowercased as it is copied; a word holding any non-ASCII character is
+/// each word is normalised alone. Plain ASCII, single spaces included, goes
+/// through eight bytes at a time, lowercased as it is copied; a word holding any non-ASCII character is
 /// rolled back and redone whole: through NFKC only when the quick check cannot
 /// vouch for it (a "…" or a no-break space), and through the Unicode
 /// case-folding tables. The bytes are UTF-8; the content id hashes them as
@@ -67,9 +67,44 @@ fn normalize_into(text: &str, out: &mut Vec<u8>) {
     // pending space before it (to roll back to).
     let mut word: Option<(usize, usize, bool)> = None;
     while i < bytes.len() {
-        let (chunk, plain) = plain_prefix(bytes, i);
+        // Whole chunks of prose, a fixed eight bytes a step: the next load does
+        // not wait for this chunk's length to be worked out.
+        let mut space_may_lead = sink.out.len() > sink.start && !sink.pending_space;
+        while let Some(chunk) = bytes
+            .get(i..i + 8)
+            .and_then(|s| <[u8; 8]>::try_from(s).ok())
+            .map(u64::from_le_bytes)
+        {
+            if !copies_whole(chunk, space_may_lead, bytes.get(i + 8).copied()) {
+                break;
+            }
+            let spaces = space_bytes(chunk);
+            if spaces == 0 {
+                word.get_or_insert((i, sink.out.len(), sink.pending_space));
+            } else {
+                let last_space = (63 - spaces.leading_zeros() as usize) / 8;
+                let copy_at = sink.out.len() + usize::from(sink.pending_space);
+                word = Some((i + last_space + 1, copy_at + last_space + 1, false));
+            }
+            sink.plain_ascii(chunk, 8);
+            i += 8;
+            space_may_lead = true;
+        }
+        let (chunk, available) = chunk_at(bytes, i);
+        // A space may lead the copy when it is the one space the output needs.
+        let space_may_lead = sink.out.len() > sink.start && !sink.pending_space;
+        let plain = copyable_prefix(chunk, available, space_may_lead);
         if plain > 0 {
-            word.get_or_insert((i, sink.out.len(), sink.pending_space));
+            let spaces = space_bytes(chunk) & prefix_bits(plain);
+            if spaces == 0 {
+                word.get_or_insert((i, sink.out.len(), sink.pending_space));
+            } else {
+                // The last word of the copy starts after its last space: that
+                // space is written, so rolling back keeps it and needs none pending.
+                let last_space = (63 - spaces.leading_zeros() as usize) / 8;
+                let copy_at = sink.out.len() + usize::from(sink.pending_space);
+                word = Some((i + last_space + 1, copy_at + last_space + 1, false));
+            }
             sink.plain_ascii(chunk, plain);
             i += plain;
             if plain == 8 {
@@ -114,16 +149,73 @@ const STORE_SLACK: usize = 8;
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
-/// The 8 bytes of `bytes` from `at` (zero past the end) and how many of them,
-/// from the first, are plain ASCII: printable, not a space and not the
-/// backtick (which is written as a quote).
-fn plain_prefix(bytes: &[u8], at: usize) -> (u64, usize) {
+/// Whether all of `chunk` is what [`copyable_prefix`] copies, given the byte
+/// after it: a space may end the chunk when a plain byte follows, as that
+/// space is then written.
+#[inline]
+fn copies_whole(chunk: u64, space_may_lead: bool, next: Option<u8>) -> bool {
+    let (stop, space) = stop_bytes(chunk, space_may_lead);
+    let next_plain = next.is_some_and(|b| (0x21..0x7f).contains(&b) && b != b'`');
+    stop == 0 && (space >> 63 == 0 || next_plain)
+}
+
+/// The 8 bytes of `bytes` from `at` (zero past the end) and how many are real.
+#[inline]
+fn chunk_at(bytes: &[u8], at: usize) -> (u64, usize) {
+    if let Some(eight) = bytes
+        .get(at..at + 8)
+        .and_then(|s| <[u8; 8]>::try_from(s).ok())
+    {
+        return (u64::from_le_bytes(eight), 8);
+    }
     let mut chunk = [0u8; 8];
     let available = bytes.len().saturating_sub(at).min(8);
     if let Some(src) = bytes.get(at..at + available) {
         chunk[..available].copy_from_slice(src);
     }
-    let w = u64::from_le_bytes(chunk);
+    (u64::from_le_bytes(chunk), available)
+}
+
+/// The high bit of each byte of `w` that is an ASCII space.
+#[inline]
+fn space_bytes(w: u64) -> u64 {
+    let x = (w & !HIGHS) ^ (ONES * 0x20);
+    // No carry crosses bytes: every sum stays under 0x100.
+    !(x + ONES * 0x7f) & !w & HIGHS
+}
+
+/// The high bits of the first `n` bytes.
+#[inline]
+fn prefix_bits(n: usize) -> u64 {
+    if n >= 8 {
+        HIGHS
+    } else {
+        HIGHS & ((1u64 << (8 * n)) - 1)
+    }
+}
+
+/// How many bytes of `chunk`, from the first (of `available`), normalise to
+/// themselves lowercased: printable ASCII other than the backtick (written as
+/// a quote), with single spaces between them. The copy never ends with a
+/// space (the next byte decides whether one is written), nor starts with one
+/// unless `space_may_lead`.
+#[inline]
+fn copyable_prefix(chunk: u64, available: usize, space_may_lead: bool) -> usize {
+    let (stop, space) = stop_bytes(chunk, space_may_lead);
+    let n = (stop.trailing_zeros() as usize / 8).min(available);
+    let words = prefix_bits(n) & !space;
+    if words == 0 {
+        return 0;
+    }
+    (63 - words.leading_zeros() as usize) / 8 + 1
+}
+
+/// The high bits of the bytes of `chunk` that end a [`copyable_prefix`] (a
+/// byte that is not plain, the first of two spaces, a leading space unless
+/// `space_may_lead`), and of its spaces.
+#[inline]
+fn stop_bytes(chunk: u64, space_may_lead: bool) -> (u64, u64) {
+    let w = chunk;
     let low = w & !HIGHS;
     // Per byte (no carry crosses bytes: every sum stays under 0x100):
     // at most a space (< 0x21), DEL, the backtick, or not ASCII at all.
@@ -136,8 +228,14 @@ fn plain_prefix(bytes: &[u8], at: usize) -> (u64, usize) {
         let x = low ^ (ONES * 0x60);
         !(x + ONES * 0x7f) & HIGHS
     };
-    let stop = not_above_space | del | backtick | (w & HIGHS);
-    (w, (stop.trailing_zeros() as usize / 8).min(available))
+    let space = space_bytes(w);
+    let mut stop = (not_above_space & !space) | del | backtick | (w & HIGHS);
+    // The first of two spaces in a row.
+    stop |= space & (space >> 8);
+    if !space_may_lead {
+        stop |= space & 0x80;
+    }
+    (stop, space)
 }
 
 /// ASCII letters of `w` lowercased (every byte below 0x80).
@@ -165,8 +263,8 @@ impl Normalized {
         self.pending_space = self.out.len() > self.start;
     }
 
-    /// The first `len` bytes of `chunk` (printable ASCII other than the
-    /// backtick), copied lowercased.
+    /// The first `len` bytes of `chunk` (see [`copyable_prefix`]), copied
+    /// lowercased.
     fn plain_ascii(&mut self, chunk: u64, len: usize) {
         if self.pending_space {
             self.out.push(b' ');
@@ -399,6 +497,29 @@ mod tests {
             }
             assert_eq!(normalize(&s), reference(&s), "{s:?}");
         }
+        // Spaces between plain words, crossing the chunks at every offset.
+        let spaced = [
+            "ab",
+            " ",
+            "  ",
+            "Word",
+            "é",
+            "\t",
+            "x\u{0301}",
+            "\u{200B}",
+            "`q",
+            "12345678",
+        ];
+        let m = spaced.len();
+        for k in 0..m.pow(5) {
+            let mut s = String::new();
+            let mut v = k;
+            for _ in 0..5 {
+                s.push_str(spaced[v % m]);
+                v /= m;
+            }
+            assert_eq!(normalize(&s), reference(&s), "{s:?}");
+        }
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seeds");
         let mut seeds = 0;
         for entry in std::fs::read_dir(dir).expect("seed fixtures").flatten() {
@@ -412,21 +533,83 @@ mod tests {
         assert!(seeds >= 5);
     }
 
+    /// [`copyable_prefix`], byte by byte.
+    fn copyable_prefix_reference(bytes: &[u8], space_may_lead: bool) -> usize {
+        let plain = |b: u8| (0x21..0x7f).contains(&b) && b != b'`';
+        let mut n = 0;
+        while n < bytes.len() {
+            let b = bytes[n];
+            let ok = plain(b)
+                || (b == b' ' && (n > 0 || space_may_lead) && bytes.get(n + 1) != Some(&b' '));
+            if !ok {
+                break;
+            }
+            n += 1;
+        }
+        while n > 0 && bytes[n - 1] == b' ' {
+            n -= 1;
+        }
+        n
+    }
+
     #[test]
     fn chunk_helpers_agree_with_the_byte_definitions() {
         for b in 0..=255u8 {
-            let plain = (0x21..0x7f).contains(&b) && b != b'`';
-            let bytes = [b'a', b'B', b, b'z'];
-            let (w, n) = plain_prefix(&bytes, 0);
-            assert_eq!(n, if plain { 4 } else { 2 }, "{b:#x}");
-            assert_eq!(w.to_le_bytes()[2], b);
             if b < 0x80 {
                 let lowered = lowercase8(u64::from_le_bytes([b; 8])).to_le_bytes();
                 assert_eq!(lowered, [b.to_ascii_lowercase(); 8], "{b:#x}");
             }
+            let spaces = space_bytes(u64::from_le_bytes([b; 8]));
+            assert_eq!(spaces, if b == b' ' { HIGHS } else { 0 }, "{b:#x}");
         }
-        assert_eq!(plain_prefix(b"abc", 1).1, 2);
-        assert_eq!(plain_prefix(b"abc", 3).1, 0);
+        // Every chunk over an alphabet of each kind of byte, at every length.
+        let alphabet = [
+            b'a', b'Z', b' ', b'`', 0x7f, 0x01, b'\t', 0xC3, 0xA0, b'!', b'~',
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..300_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = (state % 9) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|k| alphabet[((state >> (8 + 4 * k)) % alphabet.len() as u64) as usize])
+                .collect();
+            let (chunk, available) = chunk_at(&bytes, 0);
+            assert_eq!(available, len);
+            for lead in [false, true] {
+                assert_eq!(
+                    copyable_prefix(chunk, available, lead),
+                    copyable_prefix_reference(&bytes, lead),
+                    "{bytes:?} lead {lead}"
+                );
+            }
+        }
+        for (bytes, lead, next, whole) in [
+            (*b"ab cd ef", false, None, true),
+            (*b"ab cd ef", true, Some(b' '), true),
+            (*b"ab cdef ", true, Some(b'x'), true),
+            (*b"ab cdef ", true, Some(b' '), false),
+            (*b"ab cdef ", true, Some(b'`'), false),
+            (*b"ab cdef ", true, Some(0xC3), false),
+            (*b"ab cdef ", true, None, false),
+            (*b" abcdefg", true, None, true),
+            (*b" abcdefg", false, None, false),
+            (*b"ab  defg", true, None, false),
+            (*b"ab\ncdefg", true, None, false),
+        ] {
+            let chunk = u64::from_le_bytes(bytes);
+            assert_eq!(
+                copies_whole(chunk, lead, next),
+                whole,
+                "{bytes:?} {lead} {next:?}"
+            );
+            if whole && bytes[7] != b' ' {
+                assert_eq!(copyable_prefix(chunk, 8, lead), 8);
+            }
+        }
+        assert_eq!(chunk_at(b"abc", 1).1, 2);
+        assert_eq!(chunk_at(b"abc", 3).1, 0);
     }
 
     #[test]
