@@ -307,12 +307,11 @@ impl Pipeline {
         let source = raw.source.clone();
         let (article, block_hashes) = match &self.transform {
             Transform::Clean(cleaner) => {
-                match article::process_learning(
-                    cleaner,
-                    raw,
-                    &article::now_rfc3339(),
-                    self.learning.as_deref(),
-                ) {
+                let cleaned_at = article::now_rfc3339();
+                let learning = self.learning.as_deref();
+                match cleaner.with_thread_copy(|cleaner| {
+                    article::process_learning(cleaner, raw, &cleaned_at, learning)
+                }) {
                     Ok(done) => done,
                     Err(reason) => return self.reject(origin, &source, reason, message).await,
                 }

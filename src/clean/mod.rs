@@ -33,8 +33,9 @@ mod text;
 mod title;
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use rules::{CompiledRules, MAX_STOP_LANGS};
 use segment::{PreDrop, SegmentConfig};
@@ -253,6 +254,36 @@ impl Cleaner {
             rules: Arc::new(rules),
             options: CleanOptions::default(),
         }
+    }
+
+    /// Runs `f` with this thread's own copy of the cleaner, made on the
+    /// thread's first call. A regex keeps its search caches in a pool that
+    /// serves the first thread to use it without a lock and every other thread
+    /// through one; a worker's runtime threads all clean, so each gets its own
+    /// copy (its rules cloned: the compiled automata are shared, the caches
+    /// are not). Costs one copy of the rule tables per thread.
+    pub fn with_thread_copy<R>(&self, f: impl FnOnce(&Cleaner) -> R) -> R {
+        thread_local! {
+            /// The original's rules (held weakly, so their address cannot be
+            /// reused by other rules while this entry lives) and the copy.
+            static COPY: RefCell<Option<(Weak<CompiledRules>, Cleaner)>> = const { RefCell::new(None) };
+        }
+        let copy = COPY.with(|slot| {
+            let mut slot = slot.borrow_mut();
+            let current = matches!(&*slot, Some((original, _)) if std::ptr::eq(original.as_ptr(), Arc::as_ptr(&self.rules)));
+            if !current {
+                let copy = Cleaner {
+                    rules: Arc::new((*self.rules).clone()),
+                    options: self.options,
+                };
+                *slot = Some((Arc::downgrade(&self.rules), copy));
+            }
+            slot.as_ref().map(|(_, copy)| Cleaner {
+                rules: copy.rules.clone(),
+                options: self.options,
+            })
+        });
+        f(copy.as_ref().unwrap_or(self))
     }
 
     /// Loads rule files from a directory (same format as `config/rules/`): every
@@ -1291,6 +1322,54 @@ mod tests {
     #[test]
     fn cleaner_is_shareable() {
         assert_send_sync_clone::<Cleaner>();
+    }
+
+    #[test]
+    fn thread_copies_clean_like_their_original_and_follow_it() {
+        let page = "Zebra crossings return to the high street\nThe council voted on Tuesday to restore the zebra crossings that were removed from the high street last year, after a campaign by parents and the local school.\nParents who want to help can join the road safety group, which meets at the school on the first Monday of every month and plans the next campaign there.";
+        let input = CleanInput {
+            text: page,
+            title: None,
+            source: Some("example.com"),
+            url: None,
+        };
+        let builtin = Cleaner::builtin();
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(
+            dir.path().join("extra.toml"),
+            "[[rule]]\nfamily = \"ads\"\npattern = '^Parents who want to help'\nmax_chars = 400\n",
+        )
+        .expect("rule file");
+        let custom = Cleaner::from_dir(dir.path()).expect("custom rules");
+        let bare = builtin.with_options(CleanOptions {
+            rules: false,
+            ..CleanOptions::default()
+        });
+        for cleaner in [&builtin, &custom, &bare, &builtin] {
+            let direct = cleaner.clean(&input);
+            let copied = cleaner.with_thread_copy(|copy| {
+                // A copy of its own, never the original's rule tables.
+                assert!(!Arc::ptr_eq(&copy.rules, &cleaner.rules));
+                copy.clean(&input)
+            });
+            assert_eq!(copied.paragraphs, direct.paragraphs);
+        }
+        // The custom rule is in force through the copy (not a stale copy of
+        // the built-in rules made earlier on this thread).
+        let builtin_text = builtin.with_thread_copy(|c| c.clean(&input).body());
+        assert!(builtin_text.contains("road safety group"), "{builtin_text}");
+        let custom_text = custom.with_thread_copy(|c| c.clean(&input).body());
+        assert!(!custom_text.contains("road safety group"), "{custom_text}");
+        // One copy per thread and original, reused.
+        let first = builtin.with_thread_copy(|c| Arc::as_ptr(&c.rules));
+        let again = builtin.with_thread_copy(|c| Arc::as_ptr(&c.rules));
+        assert_eq!(first, again);
+        let elsewhere = std::thread::scope(|s| {
+            s.spawn(|| builtin.with_thread_copy(|c| Arc::as_ptr(&c.rules) as usize))
+                .join()
+                .expect("thread")
+        });
+        assert_ne!(first as usize, elsewhere);
     }
 
     fn gazette_page(body: &str) -> String {

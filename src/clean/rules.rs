@@ -66,7 +66,7 @@ struct RuleSpec {
     words: Vec<String>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct BlockRuleMeta {
     family: usize,
     max_chars: usize,
@@ -83,7 +83,7 @@ struct BlockRuleMeta {
     rank: u8,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct InlineRule {
     pub family: usize,
     pub regex: Regex,
@@ -92,7 +92,7 @@ pub struct InlineRule {
 
 /// The words the cleaner looks up: stop words, with the languages (ISO 639-1
 /// codes, in list order) whose lists hold them, and rule trigger words.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct StopWords {
     pub langs: Vec<String>,
     /// word hash -> word mask: the languages whose list holds the word (bits
@@ -163,7 +163,7 @@ impl StopWords {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct CompiledRules {
     pub families: Vec<String>,
     /// Whole-block rules, grouped so each block only runs the sets that can apply.
@@ -185,7 +185,7 @@ const SEPARATOR_FAMILIES: &[&str] = &["related", "comments"];
 /// block lengths (see `from_sources`), so a block is scanned once, by the rules
 /// that allow its length. A block that hits is resolved with the set's match
 /// list, picking the rule the original precedence names first (see `rank`).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct RuleGroup {
     set: RegexSet,
     /// Indices into `block_meta`, in set order.
