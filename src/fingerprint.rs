@@ -337,9 +337,12 @@ pub fn has_invisible(text: &str) -> bool {
 }
 
 /// The byte offset and length of the first [`is_invisible`] character at or
-/// after byte `from` (a char boundary): a byte scan that decodes only at the
-/// lead bytes of the few ranges concerned (C0 controls and DEL are single
-/// bytes; the rest start with 0xC2, 0xCD, 0xD8, 0xE1, 0xE2 or 0xEF).
+/// after byte `from` (a char boundary). A vectorised pass over 32 bytes at a
+/// time skips the chunks without a byte that can start one (C0 controls and
+/// DEL are single bytes; the rest start with 0xC2, 0xCD, 0xD8, 0xE1, 0xE2 or
+/// 0xEF); in the others, those bytes are looked at without decoding: the
+/// curly quotes and dashes of English text also start with 0xE2 and are told
+/// apart by their second and third bytes.
 pub fn find_invisible(text: &str, from: usize) -> Option<(usize, usize)> {
     const CHUNK: usize = 32;
     let suspect = |b: u8| {
@@ -349,22 +352,49 @@ pub fn find_invisible(text: &str, from: usize) -> Option<(usize, usize)> {
             || matches!(b, 0xC2 | 0xCD | 0xD8 | 0xE1 | 0xE2 | 0xEF)
     };
     let bytes = text.as_bytes();
-    (from..bytes.len()).step_by(CHUNK).find_map(|at| {
-        let chunk = bytes.get(at..(at + CHUNK).min(bytes.len()))?;
-        // Non-short-circuit OR over the chunk: vectorised, and most chunks are clean.
-        if !chunk.iter().fold(false, |any, &b| any | suspect(b)) {
-            return None;
+    let mut at = from;
+    while let Some(chunk) = bytes.get(at..(at + CHUNK).min(bytes.len())) {
+        if chunk.is_empty() {
+            break;
         }
-        chunk.iter().enumerate().find_map(|(i, &b)| match b {
-            0xC2 | 0xCD | 0xD8 | 0xE1 | 0xE2 | 0xEF => text
-                .get(at + i..)
-                .and_then(|rest| rest.chars().next())
-                .filter(|&c| is_invisible(c))
-                .map(|c| (at + i, c.len_utf8())),
-            b if suspect(b) => Some((at + i, 1)),
+        // Non-short-circuit OR over the chunk: vectorised, and most chunks are clean.
+        if chunk.iter().fold(false, |any, &b| any | suspect(b)) {
+            for (i, &b) in chunk.iter().enumerate() {
+                if suspect(b) {
+                    if let Some(len) = invisible_at(bytes, at + i) {
+                        return Some((at + i, len));
+                    }
+                }
+            }
+        }
+        at += chunk.len();
+    }
+    None
+}
+
+/// The length of the [`is_invisible`] character starting at byte `at` of
+/// valid UTF-8, read from its bytes; None when it is visible.
+fn invisible_at(bytes: &[u8], at: usize) -> Option<usize> {
+    let byte = |k: usize| bytes.get(at + k).copied().unwrap_or(0);
+    match byte(0) {
+        0x00..=0x08 | 0x0E..=0x1F | 0x7F => Some(1),
+        // U+0080-U+009F but NEL (U+0085, whitespace), and the soft hyphen.
+        0xC2 => matches!(byte(1), 0x80..=0x84 | 0x86..=0x9F | 0xAD).then_some(2),
+        0xCD => (byte(1) == 0x8F).then_some(2),
+        0xD8 => (byte(1) == 0x9C).then_some(2),
+        0xE1 => (byte(1) == 0xA0 && byte(2) == 0x8E).then_some(3),
+        0xE2 => match byte(1) {
+            0x80 => matches!(byte(2), 0x8B..=0x8F | 0xAA..=0xAE).then_some(3),
+            0x81 => matches!(byte(2), 0xA0..=0xAF).then_some(3),
             _ => None,
-        })
-    })
+        },
+        0xEF => match byte(1) {
+            0xBB => (byte(2) == 0xBF).then_some(3),
+            0xB8 => matches!(byte(2), 0x80..=0x8F).then_some(3),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// Zero-width and format characters, bidi controls, the BOM, the soft
