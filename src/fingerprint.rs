@@ -482,6 +482,21 @@ mod tests {
         out
     }
 
+    /// Every text made of exactly `len` of `pieces`, in every order.
+    fn every_sequence<'p>(pieces: &'p [&'p str], len: u32) -> impl Iterator<Item = String> + 'p {
+        let n = pieces.len();
+        (0..n.pow(len)).map(move |k| {
+            let mut v = k;
+            (0..len)
+                .map(|_| {
+                    let piece = pieces[v % n];
+                    v /= n;
+                    piece
+                })
+                .collect()
+        })
+    }
+
     #[test]
     fn one_pass_normalisation_agrees_with_the_definition() {
         let pieces = [
@@ -517,14 +532,7 @@ mod tests {
             "ABCDEFGHijk",
             "@[Z]^_{~",
         ];
-        let n = pieces.len();
-        for k in 0..n * n * n {
-            let mut s = String::new();
-            let mut v = k;
-            for _ in 0..3 {
-                s.push_str(pieces[v % n]);
-                v /= n;
-            }
+        for s in every_sequence(&pieces, 3) {
             assert_eq!(normalize(&s), reference(&s), "{s:?}");
         }
         // Spaces between plain words, crossing the chunks at every offset.
@@ -540,14 +548,7 @@ mod tests {
             "`q",
             "12345678",
         ];
-        let m = spaced.len();
-        for k in 0..m.pow(5) {
-            let mut s = String::new();
-            let mut v = k;
-            for _ in 0..5 {
-                s.push_str(spaced[v % m]);
-                v /= m;
-            }
+        for s in every_sequence(&spaced, 5) {
             assert_eq!(normalize(&s), reference(&s), "{s:?}");
         }
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seeds");
