@@ -78,15 +78,7 @@ fn normalize_into(text: &str, out: &mut Vec<u8>) {
             if !copies_whole(chunk, space_may_lead, bytes.get(i + 8).copied()) {
                 break;
             }
-            let spaces = space_bytes(chunk);
-            if spaces == 0 {
-                word.get_or_insert((i, sink.out.len(), sink.pending_space));
-            } else {
-                let last_space = (63 - spaces.leading_zeros() as usize) / 8;
-                let copy_at = sink.out.len() + usize::from(sink.pending_space);
-                word = Some((i + last_space + 1, copy_at + last_space + 1, false));
-            }
-            sink.plain_ascii(chunk, 8);
+            sink.copy_plain(&mut word, i, chunk, 8);
             i += 8;
             space_may_lead = true;
         }
@@ -95,17 +87,7 @@ fn normalize_into(text: &str, out: &mut Vec<u8>) {
         let space_may_lead = sink.out.len() > sink.start && !sink.pending_space;
         let plain = copyable_prefix(chunk, available, space_may_lead);
         if plain > 0 {
-            let spaces = space_bytes(chunk) & prefix_bits(plain);
-            if spaces == 0 {
-                word.get_or_insert((i, sink.out.len(), sink.pending_space));
-            } else {
-                // The last word of the copy starts after its last space: that
-                // space is written, so rolling back keeps it and needs none pending.
-                let last_space = (63 - spaces.leading_zeros() as usize) / 8;
-                let copy_at = sink.out.len() + usize::from(sink.pending_space);
-                word = Some((i + last_space + 1, copy_at + last_space + 1, false));
-            }
-            sink.plain_ascii(chunk, plain);
+            sink.copy_plain(&mut word, i, chunk, plain);
             i += plain;
             if plain == 8 {
                 continue;
@@ -261,6 +243,30 @@ struct Normalized {
 impl Normalized {
     fn space(&mut self) {
         self.pending_space = self.out.len() > self.start;
+    }
+
+    /// Copies the first `len` bytes of `chunk`, read at byte `at` of the text
+    /// (see [`copyable_prefix`]), and moves `word` (the word to roll back to,
+    /// see `normalize_into`) to the last word of the copy.
+    #[inline]
+    fn copy_plain(
+        &mut self,
+        word: &mut Option<(usize, usize, bool)>,
+        at: usize,
+        chunk: u64,
+        len: usize,
+    ) {
+        let spaces = space_bytes(chunk) & prefix_bits(len);
+        if spaces == 0 {
+            word.get_or_insert((at, self.out.len(), self.pending_space));
+        } else {
+            // The last word of the copy starts after its last space: that
+            // space is written, so rolling back keeps it and needs none pending.
+            let last_space = (63 - spaces.leading_zeros() as usize) / 8;
+            let copy_at = self.out.len() + usize::from(self.pending_space);
+            *word = Some((at + last_space + 1, copy_at + last_space + 1, false));
+        }
+        self.plain_ascii(chunk, len);
     }
 
     /// The first `len` bytes of `chunk` (see [`copyable_prefix`]), copied
