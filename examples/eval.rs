@@ -64,6 +64,46 @@ fn main() -> anyhow::Result<()> {
                 );
             }
         }
+        "learning" => {
+            // A block seen on this many other pages of the site is boilerplate
+            // (the dev set has at most two pages per site, so 1 by default).
+            let min: u32 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1);
+            let pages = eval::load_pages(&dev)?;
+            let r = eval::learning(&Cleaner::builtin(), &pages, min);
+            println!(
+                "pages with {min}+ other pages of their site: {} ({} changed by the model)",
+                r.rules_only.n, r.changed
+            );
+            for (name, rep) in [("rules only", &r.rules_only), ("learned", &r.learned)] {
+                println!(
+                    "{name:<10} P={:.3} R={:.3} F1={:.3}",
+                    rep.precision, rep.recall, rep.f1
+                );
+            }
+            let f1 = |d: &eval::DocScore| {
+                let pr = d.precision + d.recall;
+                if pr > 0.0 {
+                    2.0 * d.precision * d.recall / pr
+                } else {
+                    0.0
+                }
+            };
+            for (a, b) in r.rules_only.docs.iter().zip(&r.learned.docs) {
+                if (f1(a) - f1(b)).abs() > 0.0005 {
+                    println!(
+                        "  {:.8} {:<45.45} F1 {:.3} -> {:.3} (P {:.2} -> {:.2}, R {:.2} -> {:.2})",
+                        a.id,
+                        a.url,
+                        f1(a),
+                        f1(b),
+                        a.precision,
+                        b.precision,
+                        a.recall,
+                        b.recall
+                    );
+                }
+            }
+        }
         "worst" => {
             let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(15);
             let mut r = eval::run_with(&Cleaner::builtin(), &dev, None)?;

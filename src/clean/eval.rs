@@ -18,6 +18,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 
+use super::learned::{BoilerplateModel, LearnedConfig};
 use super::text::host_of;
 use super::{CleanInput, CleanOptions, Cleaner};
 
@@ -158,6 +159,76 @@ pub fn run_with(
     );
     report.clean_seconds = clean_seconds;
     Ok(report)
+}
+
+/// What learned boilerplate does for a page of a site it has seen before.
+#[derive(Debug, Clone, Serialize)]
+pub struct LearningReport {
+    /// The threshold used: a block seen on this many other pages of the site
+    /// is boilerplate.
+    pub min_articles: u32,
+    /// The pages scored (those with at least `min_articles` other pages of
+    /// their site in the set), cleaned by the rules alone.
+    pub rules_only: EvalReport,
+    /// The same pages, cleaned with a model that recorded the site's other pages.
+    pub learned: EvalReport,
+    /// Pages whose body the model changed.
+    pub changed: usize,
+}
+
+/// For every page whose site has at least `min_articles` other pages in
+/// `pages`: the page cleaned by the rules alone, and cleaned with a model
+/// (threshold `min_articles`) that recorded the site's other pages first, as
+/// a worker's model would have. Both are scored on the same pages.
+pub fn learning(cleaner: &Cleaner, pages: &[EvalPage], min_articles: u32) -> LearningReport {
+    let hosts: Vec<Option<String>> = pages.iter().map(|p| host_of(&p.url)).collect();
+    let clean_input = |i: usize| CleanInput {
+        text: &pages[i].scraped_text,
+        title: None,
+        source: hosts[i].as_deref(),
+        url: Some(&pages[i].url),
+    };
+    let mut scored = Vec::new();
+    let mut rules_only = Vec::new();
+    let mut learned = Vec::new();
+    let mut changed = 0;
+    for (i, host) in hosts.iter().enumerate() {
+        let Some(host) = host else { continue };
+        let siblings: Vec<usize> = (0..pages.len())
+            .filter(|&j| j != i && hosts[j].as_deref() == Some(host.as_str()))
+            .collect();
+        if siblings.len() < min_articles.max(1) as usize {
+            continue;
+        }
+        let mut model = BoilerplateModel::new(LearnedConfig {
+            min_articles,
+            ..LearnedConfig::default()
+        });
+        for &j in &siblings {
+            model.record(host, &cleaner.block_hashes(&clean_input(j)));
+        }
+        let (plain, with_model) = cleaner.clean_pair(&clean_input(i), Some(&model));
+        let plain = plain.body();
+        let with_model = with_model.map_or_else(|| plain.clone(), |c| c.body());
+        changed += usize::from(with_model != plain);
+        scored.push(&pages[i]);
+        rules_only.push(plain);
+        learned.push(with_model);
+    }
+    let report = |bodies: &[String]| {
+        score(
+            scored
+                .iter()
+                .copied()
+                .zip(bodies.iter().map(String::as_str)),
+        )
+    };
+    LearningReport {
+        min_articles,
+        rules_only: report(&rules_only),
+        learned: report(&learned),
+        changed,
+    }
 }
 
 /// Scores predictions (page, predicted body) with the benchmark's metric.
@@ -376,6 +447,49 @@ mod tests {
         assert_eq!(shingle_matching("", "a"), (0.0, 1.0, 0.0));
         // Short texts give one shorter shingle.
         assert_eq!(shingle_matching("a b", "a b"), (1.0, 0.0, 0.0));
+    }
+
+    #[test]
+    fn learning_scores_a_site_s_pages_with_its_other_pages_learned() {
+        let bodies = [
+            "The council voted on Tuesday to approve the new harbour bridge, ending a decade of debate about the crossing and its cost to the town.",
+            "Fishermen said the catch this spring was the best in twenty years, and that the prices at the market had risen for the first time since the war.",
+            "The school on the hill will close for the summer while the roof is repaired, the head teacher told parents in a letter sent home on Friday.",
+        ];
+        let footer = "The Harbour Gazette has been printed in the old town since 1921 and is owned by its readers, who elect the board every year at the annual meeting.";
+        let page = |i: usize, host: &str| {
+            let body = format!("{}\nAs a result, {}", bodies[i], bodies[i]);
+            EvalPage {
+                id: format!("{host}-{i}"),
+                url: format!("https://{host}/story/{i}"),
+                scraped_text: format!("Harbour news\n{body}\n{footer}"),
+                gold: body,
+            }
+        };
+        // Three pages of one site, and a page of a site seen once.
+        let pages = vec![
+            page(0, "gazette.example"),
+            page(1, "gazette.example"),
+            page(2, "gazette.example"),
+            page(0, "other.example"),
+        ];
+        let cleaner = Cleaner::builtin();
+        let r = learning(&cleaner, &pages, 1);
+        assert_eq!(r.rules_only.n, 3, "the lone page has nothing to learn from");
+        assert_eq!(r.learned.n, 3);
+        // The rules keep the footer (prose); the model knows it from the other pages.
+        assert!(r.rules_only.precision < 0.9, "{:?}", r.rules_only.precision);
+        assert!(
+            r.learned.precision > r.rules_only.precision + 0.1,
+            "{:?}",
+            r.learned.precision
+        );
+        assert_eq!(r.changed, 3);
+        // A threshold above what the set offers scores no page.
+        assert_eq!(learning(&cleaner, &pages, 3).rules_only.n, 0);
+        // Two other pages are enough for a threshold of two.
+        let two = learning(&cleaner, &pages, 2);
+        assert_eq!((two.rules_only.n, two.changed), (3, 3));
     }
 
     #[test]
