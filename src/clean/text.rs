@@ -283,17 +283,13 @@ impl CharProps {
             .unwrap_or_else(|| CharProps::of(c))
     }
 
-    /// Feeds the lowercase form to both hashes.
+    /// Hands each character of `c`'s lowercase form (`self` is `c`'s entry) to `f`.
     #[inline]
-    fn push_lower(self, c: char, a: &mut Fnv, b: &mut Fnv) {
+    fn for_each_lower(self, c: char, mut f: impl FnMut(char)) {
         if self.lower != '\0' {
-            a.push_char(self.lower);
-            b.push_char(self.lower);
+            f(self.lower);
         } else {
-            for l in c.to_lowercase() {
-                a.push_char(l);
-                b.push_char(l);
-            }
+            c.to_lowercase().for_each(f);
         }
     }
 }
@@ -402,19 +398,16 @@ pub fn scan<'s>(s: &'s str, mut on_word: impl FnMut(Word<'s>)) -> Scan {
                 }
                 compound |= gap;
                 gap = false;
-                props.push_lower(c, &mut block, &mut wh);
+                props.for_each_lower(c, |l| {
+                    block.push_char(l);
+                    wh.push_char(l);
+                });
                 wchars += 1;
                 word_end = i;
                 wh_end = wh;
                 wchars_end = wchars;
             } else if word_start != usize::MAX {
-                if props.lower != '\0' {
-                    wh.push_char(props.lower);
-                } else {
-                    for l in c.to_lowercase() {
-                        wh.push_char(l);
-                    }
-                }
+                props.for_each_lower(c, |l| wh.push_char(l));
                 wchars += 1;
             }
         }
