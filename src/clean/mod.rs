@@ -265,25 +265,28 @@ impl Cleaner {
     pub fn with_thread_copy<R>(&self, f: impl FnOnce(&Cleaner) -> R) -> R {
         thread_local! {
             /// The original's rules (held weakly, so their address cannot be
-            /// reused by other rules while this entry lives) and the copy.
-            static COPY: RefCell<Option<(Weak<CompiledRules>, Cleaner)>> = const { RefCell::new(None) };
+            /// reused by other rules while this entry lives) and their copy.
+            static COPY: RefCell<Option<(Weak<CompiledRules>, Arc<CompiledRules>)>> = const { RefCell::new(None) };
         }
-        let copy = COPY.with(|slot| {
+        let rules = COPY.with(|slot| {
             let mut slot = slot.borrow_mut();
-            let current = matches!(&*slot, Some((original, _)) if std::ptr::eq(original.as_ptr(), Arc::as_ptr(&self.rules)));
-            if !current {
-                let copy = Cleaner {
-                    rules: Arc::new((*self.rules).clone()),
-                    options: self.options,
-                };
-                *slot = Some((Arc::downgrade(&self.rules), copy));
+            match &*slot {
+                Some((original, copy))
+                    if std::ptr::eq(original.as_ptr(), Arc::as_ptr(&self.rules)) =>
+                {
+                    copy.clone()
+                }
+                _ => {
+                    let copy = Arc::new((*self.rules).clone());
+                    *slot = Some((Arc::downgrade(&self.rules), copy.clone()));
+                    copy
+                }
             }
-            slot.as_ref().map(|(_, copy)| Cleaner {
-                rules: copy.rules.clone(),
-                options: self.options,
-            })
         });
-        f(copy.as_ref().unwrap_or(self))
+        f(&Cleaner {
+            rules,
+            options: self.options,
+        })
     }
 
     /// Loads rule files from a directory (same format as `config/rules/`): every
