@@ -25,6 +25,17 @@ struct BenchPage {
     host: Option<String>,
 }
 
+impl BenchPage {
+    fn input(&self) -> CleanInput<'_> {
+        CleanInput {
+            text: &self.text,
+            title: None,
+            source: self.host.as_deref(),
+            url: self.url.as_deref(),
+        }
+    }
+}
+
 fn pages() -> (Vec<BenchPage>, &'static str) {
     let path = std::env::var("CLEAN_BENCH_DATA").unwrap_or_else(|_| DEFAULT_DEV_PATH.to_string());
     match load_pages(Path::new(&path)) {
@@ -71,13 +82,7 @@ fn bench_clean(c: &mut Criterion) {
     group.bench_function("all pages, one thread", |b| {
         b.iter(|| {
             for p in &pages {
-                let input = CleanInput {
-                    text: &p.text,
-                    title: None,
-                    source: p.host.as_deref(),
-                    url: p.url.as_deref(),
-                };
-                black_box(cleaner.clean(black_box(&input)));
+                black_box(cleaner.clean(black_box(&p.input())));
             }
         })
     });
@@ -117,15 +122,7 @@ fn bench_content_id(c: &mut Criterion) {
     let cleaner = Cleaner::builtin();
     let bodies: Vec<String> = pages
         .iter()
-        .map(|p| {
-            let input = CleanInput {
-                text: &p.text,
-                title: None,
-                source: p.host.as_deref(),
-                url: p.url.as_deref(),
-            };
-            cleaner.clean(&input).body()
-        })
+        .map(|p| cleaner.clean(&p.input()).body())
         .collect();
     let mut group = c.benchmark_group(format!("content id {what}"));
     group.throughput(Throughput::Bytes(

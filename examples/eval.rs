@@ -80,22 +80,14 @@ fn main() -> anyhow::Result<()> {
                     rep.precision, rep.recall, rep.f1
                 );
             }
-            let f1 = |d: &eval::DocScore| {
-                let pr = d.precision + d.recall;
-                if pr > 0.0 {
-                    2.0 * d.precision * d.recall / pr
-                } else {
-                    0.0
-                }
-            };
             for (a, b) in r.rules_only.docs.iter().zip(&r.learned.docs) {
-                if (f1(a) - f1(b)).abs() > 0.0005 {
+                if (a.f1() - b.f1()).abs() > 0.0005 {
                     println!(
                         "  {:.8} {:<45.45} F1 {:.3} -> {:.3} (P {:.2} -> {:.2}, R {:.2} -> {:.2})",
                         a.id,
                         a.url,
-                        f1(a),
-                        f1(b),
+                        a.f1(),
+                        b.f1(),
                         a.precision,
                         b.precision,
                         a.recall,
@@ -108,15 +100,7 @@ fn main() -> anyhow::Result<()> {
             let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(15);
             let mut r = eval::run_with(&Cleaner::builtin(), &dev, None)?;
             println!("{}", r.summary());
-            let f1 = |p: f64, r: f64| {
-                if p + r > 0.0 {
-                    2.0 * p * r / (p + r)
-                } else {
-                    0.0
-                }
-            };
-            r.docs
-                .sort_by(|a, b| f1(a.precision, a.recall).total_cmp(&f1(b.precision, b.recall)));
+            r.docs.sort_by(|a, b| a.f1().total_cmp(&b.f1()));
             for d in r.docs.iter().take(n) {
                 println!(
                     "{}  P={:.3} R={:.3}  {}",
@@ -136,13 +120,8 @@ fn main() -> anyhow::Result<()> {
                 .iter()
                 .find(|p| p.id.starts_with(prefix.as_str()))
                 .ok_or_else(|| anyhow::anyhow!("no page {prefix}"))?;
-            let host = article_ingest::clean::eval::host(&page.url);
-            let input = CleanInput {
-                text: &page.scraped_text,
-                title: None,
-                source: host.as_deref(),
-                url: Some(&page.url),
-            };
+            let host = eval::host(&page.url);
+            let input = page.input(host.as_deref());
             println!("URL: {}", page.url);
             print_explained(&Cleaner::builtin().explain(&input, None), Some(&page.gold));
         }
@@ -170,12 +149,7 @@ fn main() -> anyhow::Result<()> {
             let mut f = std::io::BufWriter::new(std::fs::File::create(out)?);
             for p in &pages {
                 let host = eval::host(&p.url);
-                let input = CleanInput {
-                    text: &p.scraped_text,
-                    title: None,
-                    source: host.as_deref(),
-                    url: Some(&p.url),
-                };
+                let input = p.input(host.as_deref());
                 let c = cleaner.clean(&input);
                 writeln!(
                     f,
@@ -216,13 +190,7 @@ fn main() -> anyhow::Result<()> {
                 let t = std::time::Instant::now();
                 let mut kept = 0usize;
                 for (p, h) in pages.iter().zip(&hosts) {
-                    let input = CleanInput {
-                        text: &p.scraped_text,
-                        title: None,
-                        source: h.as_deref(),
-                        url: Some(&p.url),
-                    };
-                    kept += cleaner.clean(&input).paragraphs.len();
+                    kept += cleaner.clean(&p.input(h.as_deref())).paragraphs.len();
                 }
                 let s = t.elapsed().as_secs_f64();
                 println!(

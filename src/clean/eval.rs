@@ -36,6 +36,20 @@ pub struct EvalPage {
     pub gold: String,
 }
 
+impl EvalPage {
+    /// What the evaluation gives the cleaner for this page: its text, its URL
+    /// and `host` (the page's [`host`], computed once by callers that clean a
+    /// page more than once), no title.
+    pub fn input<'a>(&'a self, host: Option<&'a str>) -> CleanInput<'a> {
+        CleanInput {
+            text: &self.scraped_text,
+            title: None,
+            source: host,
+            url: Some(&self.url),
+        }
+    }
+}
+
 /// Score of one document.
 #[derive(Debug, Clone, Serialize)]
 pub struct DocScore {
@@ -47,6 +61,13 @@ pub struct DocScore {
     pub fn_: f64,
     pub precision: f64,
     pub recall: f64,
+}
+
+impl DocScore {
+    /// This document's [`f1`].
+    pub fn f1(&self) -> f64 {
+        f1(self.precision, self.recall)
+    }
 }
 
 /// Benchmark metrics over a set of documents.
@@ -132,13 +153,7 @@ pub fn run_with(
     let started = Instant::now();
     for page in &pages {
         let host = host_of(&page.url);
-        let input = CleanInput {
-            text: &page.scraped_text,
-            title: None,
-            source: host.as_deref(),
-            url: Some(&page.url),
-        };
-        predictions.push(cleaner.clean(&input).body());
+        predictions.push(cleaner.clean(&page.input(host.as_deref())).body());
     }
     let clean_seconds = started.elapsed().as_secs_f64();
     if let Some(out) = predictions_out {
@@ -182,12 +197,7 @@ pub struct LearningReport {
 /// a worker's model would have. Both are scored on the same pages.
 pub fn learning(cleaner: &Cleaner, pages: &[EvalPage], min_articles: u32) -> LearningReport {
     let hosts: Vec<Option<String>> = pages.iter().map(|p| host_of(&p.url)).collect();
-    let clean_input = |i: usize| CleanInput {
-        text: &pages[i].scraped_text,
-        title: None,
-        source: hosts[i].as_deref(),
-        url: Some(&pages[i].url),
-    };
+    let clean_input = |i: usize| pages[i].input(hosts[i].as_deref());
     let mut scored = Vec::new();
     let mut rules_only = Vec::new();
     let mut learned = Vec::new();
@@ -231,6 +241,15 @@ pub fn learning(cleaner: &Cleaner, pages: &[EvalPage], min_articles: u32) -> Lea
     }
 }
 
+/// The harmonic mean of precision and recall (0 when both are 0).
+pub fn f1(precision: f64, recall: f64) -> f64 {
+    if precision + recall > 0.0 {
+        2.0 * precision * recall / (precision + recall)
+    } else {
+        0.0
+    }
+}
+
 /// Scores predictions (page, predicted body) with the benchmark's metric.
 pub fn score<'a>(pairs: impl Iterator<Item = (&'a EvalPage, &'a str)>) -> EvalReport {
     let mut docs = Vec::new();
@@ -269,11 +288,7 @@ pub fn score<'a>(pairs: impl Iterator<Item = (&'a EvalPage, &'a str)>) -> EvalRe
             .map(|d| d.recall)
             .collect(),
     );
-    let f1 = if precision + recall > 0.0 {
-        2.0 * precision * recall / (precision + recall)
-    } else {
-        0.0
-    };
+    let f1 = f1(precision, recall);
     let n = docs.len();
     EvalReport {
         n,
