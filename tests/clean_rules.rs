@@ -499,6 +499,48 @@ fn rules_with_trigger_words_only_run_on_blocks_holding_one() {
 }
 
 #[test]
+fn rules_with_separators_only_run_on_blocks_holding_enough() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = "[[rule]]\nfamily = \"strip\"\npattern = '(?i)^harbour\\b'\nseparators = 2\n\
+                 \n[stopwords]\nen = \"the of and to a in that\"\n";
+    std::fs::write(dir.path().join("mine.toml"), rules).expect("write rules");
+    let cleaner = Cleaner::from_dir(dir.path()).expect("rules load");
+    let strip = Some("rule:strip".to_string());
+    assert_eq!(verdict(&cleaner, "Harbour | Gazette | Club"), strip);
+    assert_eq!(verdict(&cleaner, "Harbour › Gazette • Club"), strip);
+    // One separator is not enough; the pattern still decides.
+    assert_eq!(verdict(&cleaner, "Harbour | Gazette Club"), None);
+    assert_eq!(verdict(&cleaner, "Gazette | Harbour | Club"), None);
+
+    let both = "[[rule]]\nfamily = \"x\"\npattern = 'x'\nwords = [\"x\"]\nseparators = 2\n";
+    std::fs::write(dir.path().join("mine.toml"), both).expect("write");
+    let Err(err) = Cleaner::from_dir(dir.path()) else {
+        panic!("a rule with both words and separators was accepted");
+    };
+    assert!(format!("{err:#}").contains("both trigger words and separators"));
+}
+
+#[test]
+fn rules_anchored_at_their_end_only_run_backwards_on_every_block() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = "[[rule]]\nfamily = \"tail\"\npattern = '(?i)\\sharbour (club|gazette)$'\n\
+                 \n[stopwords]\nen = \"the of and to a in that\"\n";
+    std::fs::write(dir.path().join("mine.toml"), rules).expect("write rules");
+    let cleaner = Cleaner::from_dir(dir.path()).expect("rules load");
+    let tail = Some("rule:tail".to_string());
+    assert_eq!(verdict(&cleaner, "Members of the Harbour Club"), tail);
+    assert_eq!(verdict(&cleaner, "Read the harbour gazette"), tail);
+    // Not at the end, or a last byte the pattern cannot end with.
+    assert_eq!(verdict(&cleaner, "The Harbour Club opens today"), None);
+    assert_eq!(verdict(&cleaner, "Members of the Harbour Clubs"), None);
+    // The built-in clock-time rule is one of them.
+    assert_eq!(
+        verdict(&Cleaner::builtin(), "Live from the harbour at 14:05"),
+        Some("rule:timestamp".to_string())
+    );
+}
+
+#[test]
 fn hostile_inputs_do_not_panic() {
     let cleaner = Cleaner::builtin();
     let combining = format!("e{}", "\u{301}".repeat(100_000));
@@ -553,6 +595,7 @@ fn literal_words(literal: &[u8]) -> Vec<String> {
 #[test]
 fn trigger_words_cover_every_alternative_of_their_rule() {
     use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    use regex_syntax::hir::{Hir, HirKind};
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/rules");
     let mut checked = 0;
     for entry in std::fs::read_dir(&dir).expect("config/rules") {
@@ -576,8 +619,8 @@ fn trigger_words_cover_every_alternative_of_their_rule() {
             // Case folding would multiply the literals; the words are lowercase anyway.
             let hir =
                 regex_syntax::parse(pattern.trim_start_matches("(?i)")).expect("pattern parses");
-            let uncovered = |kind: ExtractKind| -> Option<Vec<String>> {
-                let seq = Extractor::new().kind(kind).extract(&hir);
+            let uncovered = |hir: &Hir, kind: ExtractKind| -> Option<Vec<String>> {
+                let seq = Extractor::new().kind(kind).extract(hir);
                 let literals = seq.literals()?;
                 Some(
                     literals
@@ -591,11 +634,22 @@ fn trigger_words_cover_every_alternative_of_their_rule() {
                         .collect(),
                 )
             };
-            let prefix = uncovered(ExtractKind::Prefix);
-            let suffix = uncovered(ExtractKind::Suffix);
-            let covered = [&prefix, &suffix]
+            let prefix = uncovered(&hir, ExtractKind::Prefix);
+            let suffix = uncovered(&hir, ExtractKind::Suffix);
+            // A pattern that starts and ends with a class repeated (`^[^.]*(a|b)[^.]*$`)
+            // has no literal prefixes or suffixes, but a part of it every match
+            // holds: a part of the top-level sequence whose own prefixes are known.
+            let parts = match hir.kind() {
+                HirKind::Concat(parts) => parts.as_slice(),
+                _ => &[],
+            };
+            let inner = parts
                 .iter()
-                .any(|u| u.as_ref().is_some_and(|u| u.is_empty()));
+                .any(|part| uncovered(part, ExtractKind::Prefix).is_some_and(|u| u.is_empty()));
+            let covered = inner
+                || [&prefix, &suffix]
+                    .iter()
+                    .any(|u| u.as_ref().is_some_and(|u| u.is_empty()));
             assert!(
                 covered,
                 "{}: rule {pattern:?}: no trigger word in these literals (prefixes: {prefix:?}, suffixes: {suffix:?})",
@@ -604,5 +658,5 @@ fn trigger_words_cover_every_alternative_of_their_rule() {
             checked += 1;
         }
     }
-    assert!(checked >= 12, "rules with trigger words checked: {checked}");
+    assert!(checked >= 13, "rules with trigger words checked: {checked}");
 }

@@ -384,6 +384,7 @@ impl Cleaner {
             }
         });
         st.words = u16::try_from(words).unwrap_or(u16::MAX);
+        st.triggers |= self.rules.separator_triggers(sc.separators);
         flush(&mut packed, &mut st.stop);
         (sc, st)
     }
@@ -820,7 +821,8 @@ struct WordStats {
     words: u16,
     /// Capitalised stop words among the first words, after the first one.
     caps_stop_lead: u8,
-    /// Trigger bits of the rules whose trigger words the block holds.
+    /// Trigger bits of the rules whose trigger words (or list separators) the
+    /// block holds.
     triggers: u32,
     /// Stop words of each listed language.
     stop: [u16; MAX_STOP_LANGS],

@@ -4,7 +4,9 @@
 //! the compiled form is immutable and shared (`Arc`) between clones and threads.
 //! Matching a block runs one `RegexSet` pass (the rules that allow the block's
 //! length), and only on blocks short enough for some rule to apply; a rule with
-//! trigger words runs alone, and only on blocks that hold one of them.
+//! a trigger (words, or list separators) runs alone, and only on blocks that
+//! hold it; a rule anchored at its end only runs alone, backwards, and only on
+//! blocks that end with a byte its matches can end with.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -64,6 +66,10 @@ struct RuleSpec {
     /// these words (see [`CompiledRules::match_block`]).
     #[serde(default)]
     words: Vec<String>,
+    /// Whole-block rules only: the rule is tried only on blocks holding at
+    /// least this many list separators (`text::is_list_separator`).
+    #[serde(default)]
+    separators: Option<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -74,10 +80,18 @@ struct BlockRuleMeta {
     /// The rule's trigger bit in a word mask (see [`TRIGGER_SHIFT`]), 0 for a
     /// rule tried on every block.
     trigger: u32,
-    /// A rule with trigger words runs alone, on the few blocks that hold one:
-    /// a small automaton of its own (with the regex crate's literal search)
-    /// instead of a share of a big set's.
+    /// A rule with a trigger (words or separators) runs alone, on the few
+    /// blocks that hold one: a small automaton of its own (with the regex
+    /// crate's literal search) instead of a share of a big set's. So does a
+    /// rule anchored at its end only, on every block: the regex crate runs
+    /// it backwards from the block's end, where it fails within a few bytes,
+    /// while in a set it would keep the set's forward pass going to the end.
     alone: Option<Regex>,
+    /// For a rule run backwards: the bytes its matches can end with (from the
+    /// regex crate's suffix literals), when they are a known set. A block
+    /// ending otherwise is not given to the regex at all: a call costs more
+    /// than the few bytes it reads.
+    last_bytes: Option<Box<[bool; 256]>>,
     /// Precedence when several rules match a block: anchored rules first, then
     /// short-block rules, then rule order (`(rank, index)` ascending).
     rank: u8,
@@ -168,8 +182,12 @@ pub struct CompiledRules {
     pub families: Vec<String>,
     /// Whole-block rules, grouped so each block only runs the sets that can apply.
     groups: Vec<RuleGroup>,
-    /// The rules with trigger words (indices into `block_meta`).
+    /// The rules with a trigger, words or separators (indices into `block_meta`).
     triggered: Vec<usize>,
+    /// The rules anchored at their end only, run alone on every block.
+    backward: Vec<usize>,
+    /// Rules triggered by list separators: (least count, trigger bit).
+    separator_triggers: Vec<(usize, u32)>,
     block_meta: Vec<BlockRuleMeta>,
     max_block_chars: usize,
     pub inline: Vec<InlineRule>,
@@ -213,6 +231,71 @@ fn is_anchored(pattern: &str) -> bool {
         }
     }
     p.starts_with('^')
+}
+
+/// The bytes a match of `pattern` can end with; None when it can match the
+/// empty text (so any block could match) or does not parse.
+fn last_bytes(pattern: &str) -> Option<Box<[bool; 256]>> {
+    let hir = regex_syntax::parse(pattern).ok()?;
+    let mut table = Box::new([false; 256]);
+    let can_be_empty = mark_last_bytes(&hir, &mut table);
+    (!can_be_empty).then_some(table)
+}
+
+/// Marks in `table` every byte a match of `hir` can end with (a superset:
+/// non-ASCII characters of a class mark every UTF-8 continuation byte), and
+/// tells whether `hir` can match the empty text.
+fn mark_last_bytes(hir: &regex_syntax::hir::Hir, table: &mut [bool; 256]) -> bool {
+    use regex_syntax::hir::{Class, HirKind};
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => true,
+        HirKind::Literal(literal) => match literal.0.last() {
+            Some(&b) => {
+                table[usize::from(b)] = true;
+                false
+            }
+            None => true,
+        },
+        HirKind::Class(Class::Bytes(class)) => {
+            for range in class.iter() {
+                for b in range.start()..=range.end() {
+                    table[usize::from(b)] = true;
+                }
+            }
+            class.iter().next().is_none()
+        }
+        HirKind::Class(Class::Unicode(class)) => {
+            for range in class.iter() {
+                let (start, end) = (u32::from(range.start()), u32::from(range.end()));
+                for b in start.min(0x80)..end.min(0x7f) + 1 {
+                    table[b as usize] = true;
+                }
+                if end >= 0x80 {
+                    table[0x80..0xc0].fill(true);
+                }
+            }
+            class.iter().next().is_none()
+        }
+        HirKind::Repetition(rep) => mark_last_bytes(&rep.sub, table) || rep.min == 0,
+        HirKind::Capture(capture) => mark_last_bytes(&capture.sub, table),
+        HirKind::Concat(parts) => {
+            // From the end: a part that can be empty lets the one before it end the match.
+            for part in parts.iter().rev() {
+                if !mark_last_bytes(part, table) {
+                    return false;
+                }
+            }
+            true
+        }
+        HirKind::Alternation(alternatives) => alternatives
+            .iter()
+            .fold(false, |empty, a| mark_last_bytes(a, table) | empty),
+    }
+}
+
+/// Anchored at the end of the block (`...$`, not an escaped `\$`).
+fn is_end_anchored(pattern: &str) -> bool {
+    pattern.ends_with('$') && !pattern.ends_with("\\$")
 }
 
 /// `\b` in rule files means an ASCII word boundary: Unicode word boundaries force
@@ -265,11 +348,18 @@ impl CompiledRules {
         let mut inline = Vec::new();
         let mut stop_lists: BTreeMap<String, String> = BTreeMap::new();
         let mut trigger_words: Vec<(String, u32)> = Vec::new();
+        let mut separator_triggers: Vec<(usize, u32)> = Vec::new();
         for (name, text) in files {
             let file: RuleFile =
                 toml::from_str(&text).with_context(|| format!("parsing rule file {name}"))?;
             for spec in file.rule {
-                let trigger = if spec.words.is_empty() {
+                if !spec.words.is_empty() && spec.separators.is_some() {
+                    bail!(
+                        "{name}: rule {:?} has both trigger words and separators; give it one of them",
+                        spec.pattern
+                    );
+                }
+                let trigger = if spec.words.is_empty() && spec.separators.is_none() {
                     0
                 } else {
                     let k = block_meta
@@ -277,9 +367,14 @@ impl CompiledRules {
                         .filter(|m: &&BlockRuleMeta| m.trigger != 0)
                         .count();
                     if k >= MAX_TRIGGERED_RULES {
-                        bail!("{name}: more than {MAX_TRIGGERED_RULES} rules have trigger words");
+                        bail!(
+                            "{name}: more than {MAX_TRIGGERED_RULES} rules have trigger words or separators"
+                        );
                     }
                     let bit = 1u32 << (TRIGGER_SHIFT as usize + k);
+                    if let Some(least) = spec.separators {
+                        separator_triggers.push((least, bit));
+                    }
                     for w in &spec.words {
                         if words(w).collect::<Vec<_>>() != [w.as_str()] {
                             bail!(
@@ -293,21 +388,24 @@ impl CompiledRules {
                     bit
                 };
                 let pattern = ascii_boundaries(&spec.pattern);
+                let backward = trigger == 0 && is_end_anchored(&pattern) && !is_anchored(&pattern);
                 // Compile alone first so a bad pattern is reported with its file;
-                // a rule with trigger words keeps that regex and runs it.
+                // a rule that runs alone keeps that regex.
                 let solo = if trigger == 0 {
                     Regex::new(&pattern)
                 } else {
                     RegexBuilder::new(&pattern).size_limit(50 << 20).build()
                 }
                 .with_context(|| format!("{name}: bad rule pattern {:?}", spec.pattern))?;
-                let alone = (trigger != 0).then_some(solo);
+                let alone = (trigger != 0 || backward).then_some(solo);
                 let max_chars = spec.max_chars.unwrap_or(DEFAULT_MAX_CHARS);
-                let rank =
-                    2 * u8::from(!is_anchored(&pattern)) + u8::from(max_chars > SHORT_RULE_CHARS);
+                let rank = 2 * u8::from(!is_anchored(&pattern) && !backward)
+                    + u8::from(max_chars > SHORT_RULE_CHARS);
+                let last_bytes = backward.then(|| last_bytes(&pattern)).flatten();
                 block_patterns.push(pattern);
                 block_meta.push(BlockRuleMeta {
                     alone,
+                    last_bytes,
                     family: family_index(&spec.family, &mut families),
                     max_chars,
                     sites: spec.sites.iter().map(|s| s.to_lowercase()).collect(),
@@ -354,7 +452,7 @@ impl CompiledRules {
         ];
         for (min_chars, max_chars) in bands {
             let members: Vec<usize> = (0..block_patterns.len())
-                .filter(|&k| block_meta[k].max_chars >= min_chars && block_meta[k].trigger == 0)
+                .filter(|&k| block_meta[k].max_chars >= min_chars && block_meta[k].alone.is_none())
                 .collect();
             if members.is_empty() {
                 continue;
@@ -373,6 +471,9 @@ impl CompiledRules {
         }
         let triggered: Vec<usize> = (0..block_meta.len())
             .filter(|&k| block_meta[k].trigger != 0)
+            .collect();
+        let backward: Vec<usize> = (0..block_meta.len())
+            .filter(|&k| block_meta[k].trigger == 0 && block_meta[k].alone.is_some())
             .collect();
         let max_block_chars = block_meta.iter().map(|m| m.max_chars).max().unwrap_or(0);
         let mut stopwords = StopWords::default();
@@ -395,6 +496,8 @@ impl CompiledRules {
             .collect();
         Ok(CompiledRules {
             triggered,
+            backward,
+            separator_triggers,
             separator_families,
             families,
             groups,
@@ -447,6 +550,14 @@ impl CompiledRules {
                     .min_by_key(rank);
             }
         }
+        let last = usize::from(block.as_bytes().last().copied().unwrap_or(0));
+        let backward = self.backward.iter().copied().filter(|&k| {
+            let meta = &self.block_meta[k];
+            meta.last_bytes.as_ref().is_none_or(|ends| ends[last])
+                && applies(k)
+                && meta.alone.as_ref().is_some_and(|r| r.is_match(block))
+        });
+        best = best.into_iter().chain(backward).min_by_key(rank);
         if triggers >> TRIGGER_SHIFT != 0 {
             let alone = self.triggered.iter().copied().filter(|&k| {
                 let meta = &self.block_meta[k];
@@ -457,6 +568,15 @@ impl CompiledRules {
             best = best.into_iter().chain(alone).min_by_key(rank);
         }
         best.map(|k| self.block_meta[k].family)
+    }
+
+    /// The trigger bits of the rules that `separators` list separators in a
+    /// block trigger (to be ORed with the bits of its words).
+    pub fn separator_triggers(&self, separators: usize) -> u32 {
+        self.separator_triggers
+            .iter()
+            .filter(|&&(least, _)| separators >= least)
+            .fold(0, |bits, &(_, bit)| bits | bit)
     }
 
     pub fn inline_rules_for<'a>(
@@ -498,6 +618,35 @@ fn site_allows(sites: &[String], site: Option<&str>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn last_bytes_are_those_a_match_can_end_with() {
+        let ends = |p: &str| -> Option<String> {
+            last_bytes(p).map(|t| {
+                (0..=255u8)
+                    .filter(|&b| t[usize::from(b)])
+                    .map(char::from)
+                    .collect()
+            })
+        };
+        // The clock-time rule: a digit, or a closing bracket after one.
+        assert_eq!(
+            ends(r"\s\(?[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?\)?$").as_deref(),
+            Some(")0123456789")
+        );
+        // Case folding: the ASCII forms (and "ſ" for s, a continuation byte).
+        let folded = ends("(?i)(end|stop)s?$").expect("a gate");
+        assert_eq!(
+            folded.chars().filter(char::is_ascii).collect::<String>(),
+            "DPSdps"
+        );
+        // A pattern that can match nothing at all gives no gate.
+        assert_eq!(ends("x*$"), None);
+        assert_eq!(ends("(a|)$"), None);
+        // Non-ASCII characters end with a UTF-8 continuation byte.
+        let t = last_bytes("é$").expect("a gate");
+        assert!(t[0xa9] && !t[usize::from(b'e')]);
+    }
 
     #[test]
     fn builtin_rules_compile() {

@@ -194,6 +194,9 @@ pub struct Scan {
     pub hash: u64,
     /// Whitespace-separated tokens (`split_whitespace().count()`).
     pub tokens: usize,
+    /// List separators ([`is_list_separator`]): menus and breadcrumbs are runs
+    /// of items between them.
+    pub separators: usize,
     /// The text is its own [`collapse_ws`]: no whitespace or control character
     /// but single spaces between tokens.
     pub collapsed: bool,
@@ -209,6 +212,13 @@ pub struct Word<'s> {
     /// Letters or digits follow a slash or a bar inside the word ("Photo/AFP",
     /// "Reuters|Getty").
     pub compound: bool,
+}
+
+/// The characters that separate the items of a menu, a breadcrumb or a row of
+/// links flattened into one line: "Home | News | Sport", "Accueil › Monde".
+#[inline]
+pub fn is_list_separator(c: char) -> bool {
+    matches!(c, '|' | '>' | '•' | '·' | '»' | '›')
 }
 
 /// Han, kana and hangul: scripts written without spaces, dense in meaning per character.
@@ -367,6 +377,7 @@ pub fn scan<'s>(s: &'s str, mut on_word: impl FnMut(Word<'s>)) -> Scan {
                 }
                 blank = false;
                 collapsed &= b >= 0x20 && b != 0x7f;
+                out.separators += usize::from(matches!(b, b'|' | b'>'));
                 // ASCII punctuation or a control character: part of the word
                 // only between its letters.
                 if word_start != usize::MAX {
@@ -391,6 +402,7 @@ pub fn scan<'s>(s: &'s str, mut on_word: impl FnMut(Word<'s>)) -> Scan {
             }
             blank = false;
             collapsed &= !props.control;
+            out.separators += usize::from(is_list_separator(c));
             if props.alnum {
                 if word_start == usize::MAX {
                     word_start = start;
@@ -593,6 +605,7 @@ mod tests {
             "--- | ---",
             "«Bonjour», dit-il. ΣΊΣΥΦΟΣ ǅemal x²",
             "Photo/AFP (l'accueil) e-mail cafés x.y.z né-à café-bar 3,5% l’été a'-b a/ /b a/-/b",
+            "Home | News|Sport > Politique › Monde • Vidéos · Direct » Plus ||",
         ] {
             let mut got = Vec::new();
             let sc = scan(s, |w| {
@@ -615,6 +628,11 @@ mod tests {
             assert_eq!(sc.chars, s.chars().count());
             assert_eq!(sc.cjk, s.chars().filter(|&c| is_cjk(c)).count());
             assert_eq!(sc.tokens, s.split_whitespace().count());
+            assert_eq!(
+                sc.separators,
+                s.chars().filter(|&c| is_list_separator(c)).count(),
+                "{s:?}"
+            );
             assert_eq!(sc.alnum, s.chars().any(char::is_alphanumeric));
             assert_eq!(sc.collapsed, collapse_ws(s) == s, "{s:?}");
         }
