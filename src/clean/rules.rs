@@ -293,9 +293,13 @@ fn mark_last_bytes(hir: &regex_syntax::hir::Hir, table: &mut [bool; 256]) -> boo
     }
 }
 
-/// Anchored at the end of the block (`...$`, not an escaped `\$`).
+/// Every match ends at the end of the block (`...$`, `(a|b)$`; not `a|b$`).
 fn is_end_anchored(pattern: &str) -> bool {
-    pattern.ends_with('$') && !pattern.ends_with("\\$")
+    regex_syntax::parse(pattern).is_ok_and(|hir| {
+        hir.properties()
+            .look_set_suffix()
+            .contains(regex_syntax::hir::Look::End)
+    })
 }
 
 /// `\b` in rule files means an ASCII word boundary: Unicode word boundaries force
@@ -640,6 +644,9 @@ mod tests {
             folded.chars().filter(char::is_ascii).collect::<String>(),
             "DPSdps"
         );
+        assert!(is_end_anchored(r"(?i)\s(a|b)$") && is_end_anchored("a$|b$"));
+        // Only then is a match's last byte the block's: `a` can match anywhere.
+        assert!(!is_end_anchored("a|b$") && !is_end_anchored("ab"));
         // A pattern that can match nothing at all gives no gate.
         assert_eq!(ends("x*$"), None);
         assert_eq!(ends("(a|)$"), None);
