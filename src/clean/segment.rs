@@ -101,10 +101,6 @@ fn is_abbreviation(before: &str) -> bool {
     ABBREVIATIONS.contains(&lower.as_str())
 }
 
-fn count_sentences(s: &str) -> usize {
-    sentence_starts(s).len() + 1
-}
-
 pub struct SegmentConfig<'r> {
     pub rules: &'r CompiledRules,
     pub site: Option<&'r str>,
@@ -117,20 +113,21 @@ pub struct SegmentConfig<'r> {
 pub fn segment<'a>(lines: Vec<Cow<'a, str>>, cfg: &SegmentConfig<'_>) -> Vec<Segment<'a>> {
     let mut out = Vec::with_capacity(lines.len() + 8);
     for (li, line) in lines.into_iter().enumerate() {
-        let flattened = cfg.split_flattened
+        // The sentence bounds that tell a flattened line serve its split too.
+        let starts = (cfg.split_flattened
             && line.len() >= FLAT_MIN_CHARS
-            && line.chars().count() >= FLAT_MIN_CHARS
-            && count_sentences(&line) >= FLAT_MIN_SENTENCES;
-        if !flattened {
-            out.push(Segment {
+            && line.chars().count() >= FLAT_MIN_CHARS)
+            .then(|| sentence_starts(&line))
+            .filter(|starts| starts.len() + 1 >= FLAT_MIN_SENTENCES);
+        match starts {
+            Some(starts) => split_flattened(&line, starts, li, cfg, &mut out),
+            None => out.push(Segment {
                 text: line,
                 line: li,
                 sentence: false,
                 pre_drop: None,
-            });
-            continue;
+            }),
         }
-        split_flattened(&line, li, cfg, &mut out);
     }
     out
 }
@@ -147,7 +144,14 @@ fn push_owned<'a>(out: &mut Vec<Segment<'a>>, text: &str, line: usize, pre_drop:
     }
 }
 
-fn split_flattened<'a>(line: &str, li: usize, cfg: &SegmentConfig<'_>, out: &mut Vec<Segment<'a>>) {
+/// Splits a flattened line, whose sentences start at `starts`.
+fn split_flattened<'a>(
+    line: &str,
+    starts: Vec<usize>,
+    li: usize,
+    cfg: &SegmentConfig<'_>,
+    out: &mut Vec<Segment<'a>>,
+) {
     // 1. Cut copies of the title out (they glue navigation to the lede on flattened pages).
     let mut pieces: Vec<(&str, Option<PreDrop>)> = Vec::new();
     match cfg.title.filter(|t| t.chars().count() >= 12) {
@@ -162,14 +166,19 @@ fn split_flattened<'a>(line: &str, li: usize, cfg: &SegmentConfig<'_>, out: &mut
         }
         None => pieces.push((line, None)),
     }
+    let whole = pieces.len() == 1;
+    let mut starts = Some(starts);
     for (piece, drop) in pieces {
         if drop.is_some() {
             push_owned(out, piece, li, drop);
             continue;
         }
-        // 2. Sentences.
+        // 2. Sentences (the line's own when no title was cut out of it).
         let mut start = 0;
-        let mut bounds = sentence_starts(piece);
+        let mut bounds = match starts.take() {
+            Some(line_starts) if whole => line_starts,
+            _ => sentence_starts(piece),
+        };
         bounds.push(piece.len());
         for end in bounds {
             let sentence = &piece[start..end];
