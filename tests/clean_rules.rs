@@ -447,20 +447,25 @@ fn verdict(cleaner: &Cleaner, line: &str) -> Option<String> {
     explained.find(line).and_then(|s| s.dropped.clone())
 }
 
+/// A cleaner with this one rule file (and a short English stop-word list) only.
+fn cleaner_with_rule(rule: &str) -> Cleaner {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = format!("{rule}\n[stopwords]\nen = \"the of and to a in that\"\n");
+    std::fs::write(dir.path().join("mine.toml"), rules).expect("write rules");
+    Cleaner::from_dir(dir.path()).expect("rules load")
+}
+
 fn rule_file(family: &str, pattern: &str, words: &str) -> String {
     format!("[[rule]]\nfamily = \"{family}\"\npattern = '''{pattern}'''\nwords = {words}\n")
 }
 
 #[test]
 fn rules_with_trigger_words_only_run_on_blocks_holding_one() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let rules = rule_file(
+    let cleaner = cleaner_with_rule(&rule_file(
         "promo",
         "(?i)gazette (plus|club)",
         r#"["gazette", "Gazettes"]"#,
-    ) + "\n[stopwords]\nen = \"the of and to a in that\"\n";
-    std::fs::write(dir.path().join("mine.toml"), rules).expect("write rules");
-    let cleaner = Cleaner::from_dir(dir.path()).expect("rules load");
+    ));
     let promo = Some("rule:promo".to_string());
     // The word as a word, whatever its case and punctuation.
     assert_eq!(verdict(&cleaner, "Join GAZETTE Plus today"), promo);
@@ -500,11 +505,9 @@ fn rules_with_trigger_words_only_run_on_blocks_holding_one() {
 
 #[test]
 fn rules_with_separators_only_run_on_blocks_holding_enough() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let rules = "[[rule]]\nfamily = \"strip\"\npattern = '(?i)^harbour\\b'\nseparators = 2\n\
-                 \n[stopwords]\nen = \"the of and to a in that\"\n";
-    std::fs::write(dir.path().join("mine.toml"), rules).expect("write rules");
-    let cleaner = Cleaner::from_dir(dir.path()).expect("rules load");
+    let cleaner = cleaner_with_rule(
+        "[[rule]]\nfamily = \"strip\"\npattern = '(?i)^harbour\\b'\nseparators = 2\n",
+    );
     let strip = Some("rule:strip".to_string());
     assert_eq!(verdict(&cleaner, "Harbour | Gazette | Club"), strip);
     assert_eq!(verdict(&cleaner, "Harbour › Gazette • Club"), strip);
@@ -512,6 +515,7 @@ fn rules_with_separators_only_run_on_blocks_holding_enough() {
     assert_eq!(verdict(&cleaner, "Harbour | Gazette Club"), None);
     assert_eq!(verdict(&cleaner, "Gazette | Harbour | Club"), None);
 
+    let dir = tempfile::tempdir().expect("tempdir");
     let both = "[[rule]]\nfamily = \"x\"\npattern = 'x'\nwords = [\"x\"]\nseparators = 2\n";
     std::fs::write(dir.path().join("mine.toml"), both).expect("write");
     let Err(err) = Cleaner::from_dir(dir.path()) else {
@@ -522,11 +526,9 @@ fn rules_with_separators_only_run_on_blocks_holding_enough() {
 
 #[test]
 fn rules_anchored_at_their_end_only_run_backwards_on_every_block() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let rules = "[[rule]]\nfamily = \"tail\"\npattern = '(?i)\\sharbour (club|gazette)$'\n\
-                 \n[stopwords]\nen = \"the of and to a in that\"\n";
-    std::fs::write(dir.path().join("mine.toml"), rules).expect("write rules");
-    let cleaner = Cleaner::from_dir(dir.path()).expect("rules load");
+    let cleaner = cleaner_with_rule(
+        "[[rule]]\nfamily = \"tail\"\npattern = '(?i)\\sharbour (club|gazette)$'\n",
+    );
     let tail = Some("rule:tail".to_string());
     assert_eq!(verdict(&cleaner, "Members of the Harbour Club"), tail);
     assert_eq!(verdict(&cleaner, "Read the harbour gazette"), tail);
