@@ -87,13 +87,14 @@ struct BlockRuleMeta {
     /// it backwards from the block's end, where it fails within a few bytes,
     /// while in a set it would keep the set's forward pass going to the end.
     alone: Option<Regex>,
-    /// For a rule run backwards: the bytes its matches can end with (from the
-    /// regex crate's suffix literals), when they are a known set. A block
-    /// ending otherwise is not given to the regex at all: a call costs more
-    /// than the few bytes it reads.
+    /// For a rule run backwards: the bytes its matches can end with (worked
+    /// out from the pattern's syntax tree), unless it can match empty text. A
+    /// block ending otherwise is not given to the regex at all: a call costs
+    /// more than the few bytes it reads.
     last_bytes: Option<Box<[bool; 256]>>,
-    /// Precedence when several rules match a block: anchored rules first, then
-    /// short-block rules, then rule order (`(rank, index)` ascending).
+    /// Precedence when several rules match a block: anchored rules (at the
+    /// start, or run backwards from the end) first, then short-block rules,
+    /// then rule order (`(rank, index)` ascending).
     rank: u8,
 }
 

@@ -166,8 +166,7 @@ fn split_flattened<'a>(
         }
         None => pieces.push((line, None)),
     }
-    let whole = pieces.len() == 1;
-    let mut starts = Some(starts);
+    let mut line_starts = (pieces.len() == 1).then_some(starts);
     for (piece, drop) in pieces {
         if drop.is_some() {
             push_owned(out, piece, li, drop);
@@ -175,10 +174,7 @@ fn split_flattened<'a>(
         }
         // 2. Sentences (the line's own when no title was cut out of it).
         let mut start = 0;
-        let mut bounds = match starts.take() {
-            Some(line_starts) if whole => line_starts,
-            _ => sentence_starts(piece),
-        };
+        let mut bounds = line_starts.take().unwrap_or_else(|| sentence_starts(piece));
         bounds.push(piece.len());
         for end in bounds {
             let sentence = &piece[start..end];
