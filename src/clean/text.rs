@@ -377,7 +377,7 @@ pub fn scan<'s>(s: &'s str, mut on_word: impl FnMut(Word<'s>)) -> Scan {
                 }
                 blank = false;
                 collapsed &= b >= 0x20 && b != 0x7f;
-                out.separators += usize::from(matches!(b, b'|' | b'>'));
+                out.separators += usize::from(is_list_separator(char::from(b)));
                 // ASCII punctuation or a control character: part of the word
                 // only between its letters.
                 if word_start != usize::MAX {
