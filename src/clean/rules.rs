@@ -13,6 +13,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context};
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use regex_syntax::hir::Hir;
 use serde::Deserialize;
 
 use super::text::{word_hash, words, HashBuild};
@@ -234,19 +235,18 @@ fn is_anchored(pattern: &str) -> bool {
     p.starts_with('^')
 }
 
-/// The bytes a match of `pattern` can end with; None when it can match the
-/// empty text (so any block could match) or does not parse.
-fn last_bytes(pattern: &str) -> Option<Box<[bool; 256]>> {
-    let hir = regex_syntax::parse(pattern).ok()?;
+/// The bytes a match of the parsed pattern `hir` can end with; None when it
+/// can match the empty text (so any block could match).
+fn last_bytes(hir: &Hir) -> Option<Box<[bool; 256]>> {
     let mut table = Box::new([false; 256]);
-    let can_be_empty = mark_last_bytes(&hir, &mut table);
+    let can_be_empty = mark_last_bytes(hir, &mut table);
     (!can_be_empty).then_some(table)
 }
 
 /// Marks in `table` every byte a match of `hir` can end with (a superset:
 /// non-ASCII characters of a class mark every UTF-8 continuation byte), and
 /// tells whether `hir` can match the empty text.
-fn mark_last_bytes(hir: &regex_syntax::hir::Hir, table: &mut [bool; 256]) -> bool {
+fn mark_last_bytes(hir: &Hir, table: &mut [bool; 256]) -> bool {
     use regex_syntax::hir::{Class, HirKind};
     match hir.kind() {
         HirKind::Empty | HirKind::Look(_) => true,
@@ -294,13 +294,12 @@ fn mark_last_bytes(hir: &regex_syntax::hir::Hir, table: &mut [bool; 256]) -> boo
     }
 }
 
-/// Every match ends at the end of the block (`...$`, `(a|b)$`; not `a|b$`).
-fn is_end_anchored(pattern: &str) -> bool {
-    regex_syntax::parse(pattern).is_ok_and(|hir| {
-        hir.properties()
-            .look_set_suffix()
-            .contains(regex_syntax::hir::Look::End)
-    })
+/// Every match of the parsed pattern `hir` ends at the end of the block
+/// (`...$`, `(a|b)$`; not `a|b$`).
+fn is_end_anchored(hir: &Hir) -> bool {
+    hir.properties()
+        .look_set_suffix()
+        .contains(regex_syntax::hir::Look::End)
 }
 
 /// `\b` in rule files means an ASCII word boundary: Unicode word boundaries force
@@ -393,7 +392,12 @@ impl CompiledRules {
                     bit
                 };
                 let pattern = ascii_boundaries(&spec.pattern);
-                let backward = trigger == 0 && is_end_anchored(&pattern) && !is_anchored(&pattern);
+                // Parsed once for both questions a rule without a trigger raises:
+                // does it run backwards, and with which last bytes.
+                let hir = (trigger == 0)
+                    .then(|| regex_syntax::parse(&pattern).ok())
+                    .flatten();
+                let backward = hir.as_ref().is_some_and(is_end_anchored) && !is_anchored(&pattern);
                 // Compile alone first so a bad pattern is reported with its file;
                 // a rule that runs alone keeps that regex.
                 let solo = if trigger == 0 {
@@ -406,7 +410,7 @@ impl CompiledRules {
                 let max_chars = spec.max_chars.unwrap_or(DEFAULT_MAX_CHARS);
                 let rank = 2 * u8::from(!is_anchored(&pattern) && !backward)
                     + u8::from(max_chars > SHORT_RULE_CHARS);
-                let last_bytes = backward.then(|| last_bytes(&pattern)).flatten();
+                let last_bytes = hir.as_ref().filter(|_| backward).and_then(last_bytes);
                 block_patterns.push(pattern);
                 block_meta.push(BlockRuleMeta {
                     alone,
@@ -626,8 +630,9 @@ mod tests {
 
     #[test]
     fn last_bytes_are_those_a_match_can_end_with() {
+        let parsed = |p: &str| regex_syntax::parse(p).expect("pattern parses");
         let ends = |p: &str| -> Option<String> {
-            last_bytes(p).map(|t| {
+            last_bytes(&parsed(p)).map(|t| {
                 (0..=255u8)
                     .filter(|&b| t[usize::from(b)])
                     .map(char::from)
@@ -645,14 +650,14 @@ mod tests {
             folded.chars().filter(char::is_ascii).collect::<String>(),
             "DPSdps"
         );
-        assert!(is_end_anchored(r"(?i)\s(a|b)$") && is_end_anchored("a$|b$"));
+        assert!(is_end_anchored(&parsed(r"(?i)\s(a|b)$")) && is_end_anchored(&parsed("a$|b$")));
         // Only then is a match's last byte the block's: `a` can match anywhere.
-        assert!(!is_end_anchored("a|b$") && !is_end_anchored("ab"));
+        assert!(!is_end_anchored(&parsed("a|b$")) && !is_end_anchored(&parsed("ab")));
         // A pattern that can match nothing at all gives no gate.
         assert_eq!(ends("x*$"), None);
         assert_eq!(ends("(a|)$"), None);
         // Non-ASCII characters end with a UTF-8 continuation byte.
-        let t = last_bytes("é$").expect("a gate");
+        let t = last_bytes(&parsed("é$")).expect("a gate");
         assert!(t[0xa9] && !t[usize::from(b'e')]);
     }
 
