@@ -213,7 +213,10 @@ pub struct CompiledRules {
     separator_triggers: Vec<(usize, u32)>,
     block_meta: Vec<BlockRuleMeta>,
     max_block_chars: usize,
-    pub inline: Vec<InlineRule>,
+    inline: Vec<InlineRule>,
+    /// All inline patterns in one set, in `inline` order: one pass tells the
+    /// few sentences any of them matches from the many that none does.
+    inline_set: RegexSet,
     pub stopwords: StopWords,
     /// Families whose blocks usually end the article (related lists, comments).
     pub separator_families: Vec<usize>,
@@ -371,6 +374,7 @@ impl CompiledRules {
         let mut block_patterns = Vec::new();
         let mut block_meta = Vec::new();
         let mut inline = Vec::new();
+        let mut inline_patterns = Vec::new();
         let mut stop_lists: BTreeMap<String, String> = BTreeMap::new();
         let mut trigger_words: Vec<(String, u32)> = Vec::new();
         let mut separator_triggers: Vec<(usize, u32)> = Vec::new();
@@ -450,10 +454,12 @@ impl CompiledRules {
                         spec.pattern
                     );
                 }
-                let regex = RegexBuilder::new(&ascii_boundaries(&spec.pattern))
+                let pattern = ascii_boundaries(&spec.pattern);
+                let regex = RegexBuilder::new(&pattern)
                     .size_limit(50 << 20)
                     .build()
                     .with_context(|| format!("{name}: bad inline pattern {:?}", spec.pattern))?;
+                inline_patterns.push(pattern);
                 inline.push(InlineRule {
                     family: family_index(&spec.family, &mut families),
                     regex,
@@ -499,6 +505,11 @@ impl CompiledRules {
                 max_chars,
             });
         }
+        let inline_set = RegexSetBuilder::new(&inline_patterns)
+            .size_limit(200 << 20)
+            .dfa_size_limit(64 << 20)
+            .build()
+            .context("compiling the inline rule set")?;
         let triggered: Vec<usize> = (0..block_meta.len())
             .filter(|&k| block_meta[k].trigger != 0)
             .collect();
@@ -534,6 +545,7 @@ impl CompiledRules {
             block_meta,
             max_block_chars,
             inline,
+            inline_set,
             stopwords,
         })
     }
@@ -609,12 +621,20 @@ impl CompiledRules {
             .fold(0, |bits, &(_, bit)| bits | bit)
     }
 
-    pub fn inline_rules_for<'a>(
+    /// The inline rules for `site` that match somewhere in `text`, in rule order.
+    pub fn inline_rules_matching<'a>(
         &'a self,
+        text: &str,
         site: Option<&'a str>,
     ) -> impl Iterator<Item = &'a InlineRule> + 'a {
-        self.inline
-            .iter()
+        // One pass over the text for all rules; the (rare) hits then run alone.
+        let hits = self
+            .inline_set
+            .is_match(text)
+            .then(|| self.inline_set.matches(text));
+        hits.into_iter()
+            .flatten()
+            .filter_map(|i| self.inline.get(i))
             .filter(move |r| site_allows(&r.sites, site))
     }
 
@@ -724,6 +744,42 @@ mod tests {
             .match_block(line, chars, Some("france24.com"), 0)
             .is_some());
         assert!(r.match_block(line, chars, Some("example.com"), 0).is_none());
+    }
+
+    #[test]
+    fn inline_rules_run_only_where_the_set_finds_them() {
+        let rules = |toml: &str| {
+            CompiledRules::from_sources(std::iter::once(("t.toml".to_string(), toml.to_string())))
+                .expect("rules")
+        };
+        let r = rules(
+            r#"
+[[inline]]
+family = "ads"
+pattern = 'ADVERTISEMENT'
+[[inline]]
+family = "cta"
+pattern = 'Download the app'
+[[inline]]
+family = "menu"
+pattern = 'Back to home'
+sites = ["example.com"]
+"#,
+        );
+        let families = |text: &str, site: Option<&str>| -> Vec<String> {
+            r.inline_rules_matching(text, site)
+                .map(|rule| r.family_name(rule.family).to_string())
+                .collect()
+        };
+        assert!(families("A plain sentence about the news.", None).is_empty());
+        // Every matching rule, in rule order, whatever the order in the text.
+        assert_eq!(
+            families("Download the app now. ADVERTISEMENT", None),
+            ["ads", "cta"]
+        );
+        // A site's rule only for that site.
+        assert!(families("Back to home", Some("other.org")).is_empty());
+        assert_eq!(families("Back to home", Some("example.com")), ["menu"]);
     }
 
     #[test]

@@ -223,7 +223,7 @@ fn cut_inline<'a>(
     if depth < MAX_INLINE_CUTS {
         // The earliest match of any rule wins, so cuts happen left to right.
         let mut best: Option<(usize, usize, usize)> = None;
-        for rule in cfg.rules.inline_rules_for(cfg.site) {
+        for rule in cfg.rules.inline_rules_matching(s, cfg.site) {
             let Some(caps) = rule.regex.captures(s) else {
                 continue;
             };
