@@ -3,7 +3,8 @@
 //! Reads the benchmark's dev pages (`scraped_text`) from
 //! ../shared/eval-data/dev.jsonl (or $CLEAN_BENCH_DATA) at bench time; the data
 //! is never copied into the repository. When it is absent, falls back to the seed
-//! fixtures and says so. Criterion reports elements/s = pages/s on one thread.
+//! fixtures and says so. Criterion reports elements/s = pages/s on one thread,
+//! for the pages as they are and for the same pages flattened to one line each.
 //! The second group times the worker's whole per-article work without NATS.
 
 use std::path::Path;
@@ -82,6 +83,23 @@ fn bench_clean(c: &mut Criterion) {
     group.bench_function("all pages, one thread", |b| {
         b.iter(|| {
             for p in &pages {
+                black_box(cleaner.clean(black_box(&p.input())));
+            }
+        })
+    });
+    // The same pages as a scraper that drops line breaks sends them: one line
+    // each, which the cleaner splits into sentences (the costlier path).
+    let flattened: Vec<BenchPage> = pages
+        .iter()
+        .map(|p| BenchPage {
+            text: p.text.split(['\n', '\r']).collect::<Vec<_>>().join(" "),
+            url: p.url.clone(),
+            host: p.host.clone(),
+        })
+        .collect();
+    group.bench_function("all pages flattened to one line, one thread", |b| {
+        b.iter(|| {
+            for p in &flattened {
                 black_box(cleaner.clean(black_box(&p.input())));
             }
         })
