@@ -7,6 +7,7 @@
 //! cargo run --release --example eval -- page DEV.jsonl ID_PREFIX         # verdicts on one page
 //! cargo run --release --example eval -- explain FILE [URL]               # verdicts on a text file
 //! cargo run --release --example eval -- dump [DEV.jsonl] [OUT]            # full output per page (regression check)
+//! cargo run --release --example eval -- flattened [DEV.jsonl]            # the pages as one line each
 //! ```
 use std::path::PathBuf;
 
@@ -166,6 +167,45 @@ fn main() -> anyhow::Result<()> {
                 }
             }
             println!("dump: {out} ({} pages)", pages.len());
+        }
+        "flattened" => {
+            // The pages as a scraper that drops line breaks sends them: what the
+            // sentence splitter has to recover.
+            let mut pages = eval::load_pages(&dev)?;
+            for p in &mut pages {
+                p.scraped_text = p
+                    .scraped_text
+                    .split(['\n', '\r'])
+                    .collect::<Vec<_>>()
+                    .join(" ");
+            }
+            let cleaner = Cleaner::builtin();
+            let started = std::time::Instant::now();
+            let bodies: Vec<String> = pages
+                .iter()
+                .map(|p| {
+                    let host = eval::host(&p.url);
+                    cleaner.clean(&p.input(host.as_deref())).body()
+                })
+                .collect();
+            let clean_seconds = started.elapsed().as_secs_f64();
+            let mut report = eval::score(pages.iter().zip(&bodies).map(|(p, b)| (p, b.as_str())));
+            report.clean_seconds = clean_seconds;
+            println!("flattened: {}", report.summary());
+            let mut worst: Vec<(f64, &str, &str)> = pages
+                .iter()
+                .zip(&bodies)
+                .map(|(p, b)| {
+                    let (tp, fp, fn_) = eval::shingle_matching(&p.gold, b);
+                    let precision = if tp + fp > 0.0 { tp / (tp + fp) } else { 0.0 };
+                    let recall = if tp + fn_ > 0.0 { tp / (tp + fn_) } else { 0.0 };
+                    (eval::f1(precision, recall), p.id.as_str(), p.url.as_str())
+                })
+                .collect();
+            worst.sort_by(|a, b| a.0.total_cmp(&b.0));
+            for (f1, id, url) in worst.iter().take(5) {
+                println!("  F1={f1:.3}  {}  {url}", id.get(..12).unwrap_or(id));
+            }
         }
         "speed" => {
             // Single-threaded passes over all pages; later passes show the warmed-up speed.
