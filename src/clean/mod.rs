@@ -417,9 +417,8 @@ impl Cleaner {
         // The one word pass over every line (reused for title detection and for the
         // blocks that are whole lines). It also tells whether the line is already
         // collapsed (most are); the others are collapsed and passed over again.
-        // Sized once from a count of line breaks (a vectorised pass), not grown push by push.
-        let line_count =
-            (memchr::memchr2_iter(b'\n', b'\r', text.as_bytes()).count() + 1).min(MAX_LINES);
+        // Sized once from a count of line breaks, not grown push by push.
+        let line_count = (text::count_line_breaks(text) + 1).min(MAX_LINES);
         let mut lines: Vec<Cow<'a, str>> = Vec::with_capacity(line_count);
         let mut line_scans: Vec<(Scan, WordStats)> = Vec::with_capacity(line_count);
         let mut scans: Vec<Scan> = Vec::with_capacity(line_count);
