@@ -10,7 +10,7 @@
 use std::path::Path;
 
 use article_ingest::article::process;
-use article_ingest::clean::eval::{host, load_pages, DEFAULT_DEV_PATH};
+use article_ingest::clean::eval::{flatten, host, load_pages, DEFAULT_DEV_PATH};
 use article_ingest::clean::{CleanInput, Cleaner};
 use article_ingest::fingerprint::content_id;
 use article_ingest::payload::decode;
@@ -92,7 +92,7 @@ fn bench_clean(c: &mut Criterion) {
     let flattened: Vec<BenchPage> = pages
         .iter()
         .map(|p| BenchPage {
-            text: p.text.split(['\n', '\r']).collect::<Vec<_>>().join(" "),
+            text: flatten(&p.text),
             url: p.url.clone(),
             host: p.host.clone(),
         })

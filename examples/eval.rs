@@ -173,38 +173,18 @@ fn main() -> anyhow::Result<()> {
             // sentence splitter has to recover.
             let mut pages = eval::load_pages(&dev)?;
             for p in &mut pages {
-                p.scraped_text = p
-                    .scraped_text
-                    .split(['\n', '\r'])
-                    .collect::<Vec<_>>()
-                    .join(" ");
+                p.scraped_text = eval::flatten(&p.scraped_text);
             }
-            let cleaner = Cleaner::builtin();
-            let started = std::time::Instant::now();
-            let bodies: Vec<String> = pages
-                .iter()
-                .map(|p| {
-                    let host = eval::host(&p.url);
-                    cleaner.clean(&p.input(host.as_deref())).body()
-                })
-                .collect();
-            let clean_seconds = started.elapsed().as_secs_f64();
-            let mut report = eval::score(pages.iter().zip(&bodies).map(|(p, b)| (p, b.as_str())));
-            report.clean_seconds = clean_seconds;
-            println!("flattened: {}", report.summary());
-            let mut worst: Vec<(f64, &str, &str)> = pages
-                .iter()
-                .zip(&bodies)
-                .map(|(p, b)| {
-                    let (tp, fp, fn_) = eval::shingle_matching(&p.gold, b);
-                    let precision = if tp + fp > 0.0 { tp / (tp + fp) } else { 0.0 };
-                    let recall = if tp + fn_ > 0.0 { tp / (tp + fn_) } else { 0.0 };
-                    (eval::f1(precision, recall), p.id.as_str(), p.url.as_str())
-                })
-                .collect();
-            worst.sort_by(|a, b| a.0.total_cmp(&b.0));
-            for (f1, id, url) in worst.iter().take(5) {
-                println!("  F1={f1:.3}  {}  {url}", id.get(..12).unwrap_or(id));
+            let mut r = eval::run_pages(&Cleaner::builtin(), &pages, None)?;
+            println!("flattened: {}", r.summary());
+            r.docs.sort_by(|a, b| a.f1().total_cmp(&b.f1()));
+            for d in r.docs.iter().take(5) {
+                println!(
+                    "  F1={:.3}  {}  {}",
+                    d.f1(),
+                    &d.id[..d.id.len().min(12)],
+                    d.url
+                );
             }
         }
         "speed" => {

@@ -107,6 +107,12 @@ pub fn host(url: &str) -> Option<String> {
     host_of(url)
 }
 
+/// A page's text as a scraper that drops line breaks sends it: one line, the
+/// lines joined by a space (the flattened variant of the benchmark pages).
+pub fn flatten(text: &str) -> String {
+    text.split(['\n', '\r']).collect::<Vec<_>>().join(" ")
+}
+
 /// Reads the benchmark pages; a clear error when the file is absent.
 pub fn load_pages(dev_jsonl: &Path) -> anyhow::Result<Vec<EvalPage>> {
     if !dev_jsonl.exists() {
@@ -148,10 +154,18 @@ pub fn run_with(
     dev_jsonl: &Path,
     predictions_out: Option<&Path>,
 ) -> anyhow::Result<EvalReport> {
-    let pages = load_pages(dev_jsonl)?;
+    run_pages(cleaner, &load_pages(dev_jsonl)?, predictions_out)
+}
+
+/// [`run_with`] on pages already loaded (and perhaps altered, see [`flatten`]).
+pub fn run_pages(
+    cleaner: &Cleaner,
+    pages: &[EvalPage],
+    predictions_out: Option<&Path>,
+) -> anyhow::Result<EvalReport> {
     let mut predictions = Vec::with_capacity(pages.len());
     let started = Instant::now();
-    for page in &pages {
+    for page in pages {
         let host = host_of(&page.url);
         predictions.push(cleaner.clean(&page.input(host.as_deref())).body());
     }
