@@ -172,15 +172,25 @@ fn main() -> anyhow::Result<()> {
             // The pages as a scraper that drops line breaks sends them: what the
             // sentence splitter has to recover.
             let mut pages = eval::load_pages(&dev)?;
+            let cleaner = Cleaner::builtin();
+            let lined = eval::run_pages(&cleaner, &pages, None)?;
             for p in &mut pages {
                 p.scraped_text = eval::flatten(&p.scraped_text);
             }
-            let mut r = eval::run_pages(&Cleaner::builtin(), &pages, None)?;
+            let r = eval::run_pages(&cleaner, &pages, None)?;
             println!("flattened: {}", r.summary());
-            r.docs.sort_by(|a, b| a.f1().total_cmp(&b.f1()));
-            for d in r.docs.iter().take(5) {
+            // The pages that lose most against their lined form: what the
+            // splitter fails to recover, not what the cleaner gets wrong anyway.
+            let mut losses: Vec<(f64, f64, &eval::DocScore)> = r
+                .docs
+                .iter()
+                .zip(&lined.docs)
+                .map(|(flat, line)| (line.f1() - flat.f1(), line.f1(), flat))
+                .collect();
+            losses.sort_by(|a, b| b.0.total_cmp(&a.0));
+            for (loss, line_f1, d) in losses.iter().take(10) {
                 println!(
-                    "  F1={:.3}  {}  {}",
+                    "  F1={:.3} (lined {line_f1:.3}, -{loss:.3})  {}  {}",
                     d.f1(),
                     &d.id[..d.id.len().min(12)],
                     d.url

@@ -67,6 +67,15 @@ const SEPARATOR_PENALTY: f32 = 80.0;
 /// Teaser: a block whose first words hold this many capitalised stop words is a
 /// Title-Case headline glued to its summary ("Man Arrested In Theft Of ... A man was").
 const TEASER_CAPS_STOP: u8 = 2;
+/// A run of menu items or link titles: a block at least this long (chars)...
+const MENU_MIN_CHARS: usize = 300;
+/// ... in which at least this share (%) of the words outside the page
+/// language's stop list start with a capital (and are in no stop list). Prose,
+/// German included, stays well below; a navigation bar flattened into a page's
+/// one line does not, however many stop words its items hold ("Acesso à
+/// Informação Fale com a Ouvidoria Portal do Servidor"). Such a bar with few
+/// stop words is already judged by their density.
+const MENU_CAPS_SHARE: u32 = 85;
 /// At most this many teaser-fragment candidates are checked per page (each costs a scan).
 const MAX_FRAGMENT_CHECKS: usize = 32;
 /// The body's stop words name its language when the best list has at least this
@@ -341,6 +350,7 @@ impl Cleaner {
         };
         let second_lanes = n_langs > 8;
         let mut words = 0u32;
+        let mut unlisted_caps = 0u32;
         let sc = scan(text, |w| {
             let found = stop.mask_hashed(w.text.len(), w.hash);
             st.triggers |= found;
@@ -356,6 +366,7 @@ impl Cleaner {
             }
             let mask = found & lang_bits;
             words += 1;
+            unlisted_caps += u32::from(w.upper & (mask == 0));
             // Branch-free counting: whether a word is a stop word is a coin toss
             // in prose, which a branch predictor cannot learn. (Words 2 to 12 are
             // the lead; "I" is capitalised everywhere.)
@@ -384,6 +395,7 @@ impl Cleaner {
             }
         });
         st.words = u16::try_from(words).unwrap_or(u16::MAX);
+        st.unlisted_caps = u16::try_from(unlisted_caps).unwrap_or(u16::MAX);
         st.triggers |= self.rules.separator_triggers(sc.separators);
         flush(&mut packed, &mut st.stop);
         (sc, st)
@@ -757,6 +769,15 @@ impl Cleaner {
         if chars < SHORT_CHARS {
             return Class::Short;
         }
+        // Words outside the page language's stop list (all words when no list fits).
+        let listed = stop_lang.and_then(|l| st.stop.get(l)).copied().unwrap_or(0);
+        let unlisted = u32::from(st.words.saturating_sub(listed));
+        if chars >= MENU_MIN_CHARS
+            && unlisted > 0
+            && u32::from(st.unlisted_caps) * 100 >= unlisted * MENU_CAPS_SHARE
+        {
+            return Class::Bad;
+        }
         match stop_lang {
             Some(lang) => {
                 let stop = st.stop.get(lang).copied().unwrap_or(0);
@@ -818,6 +839,8 @@ static SPREAD_BYTE: [u64; 256] = {
 #[derive(Debug, Default, Clone, Copy)]
 struct WordStats {
     words: u16,
+    /// Words in no stop-word list that start with a capital letter.
+    unlisted_caps: u16,
     /// Capitalised stop words among the first words, after the first one.
     caps_stop_lead: u8,
     /// Trigger bits of the rules whose trigger words (or list separators) the
@@ -1319,6 +1342,36 @@ mod tests {
         let (_, small) = cleaner.scan_block("the cat and the dog", None);
         assert_eq!(small.words, 5);
         assert_eq!(small.stop[en], 3);
+    }
+
+    #[test]
+    fn long_runs_of_capitalised_items_are_menus_and_prose_is_not() {
+        let cleaner = Cleaner::builtin();
+        let class = |text: &str, lang: &str| {
+            let lang = cleaner.rules.stopwords.langs.iter().position(|l| l == lang);
+            let (sc, st) = cleaner.scan_block(text, None);
+            cleaner.classify(text, sc.alnum, sc.chars, &st, lang)
+        };
+        // A city hall's navigation as a flattened page gives it: items of a
+        // few words, some with stop words, no sentence end.
+        let menu = "Acesso à Informação Fale com a Ouvidoria Portal do Servidor Diário \
+            Oficial do Município Secretaria de Saúde Secretaria da Educação e Cultura \
+            Conselhos e Comissões Secretaria de Obras e Serviços Públicos Plano Diretor da \
+            Cidade Licitações e Contratos Nota Fiscal de Serviços Carta de Serviços ao \
+            Cidadão Perguntas e Respostas Mapa do Site";
+        assert!(menu.chars().count() >= MENU_MIN_CHARS);
+        assert_eq!(class(menu, "pt"), Class::Bad);
+        // The same words in lower case hold as many stop words: the capitals
+        // alone make it a menu.
+        assert_ne!(class(&menu.to_lowercase(), "pt"), Class::Bad);
+        // Prose stays prose, German included, whose nouns all take a capital.
+        let german = "Der Rat sagte am Dienstag, dass er den Plan für den Hafen nicht \
+            genehmigen werde, weil die Kosten der Arbeiten für die Stadt und ihre Bewohner \
+            zu hoch seien. Es ist das dritte Mal, dass der Plan abgelehnt wurde, und die \
+            Bürgermeisterin sagte, dass sie von der Abstimmung nicht überrascht sei. Viele \
+            der Menschen, die in der Nähe der Docks leben, hatten darum gebeten.";
+        assert!(german.chars().count() >= MENU_MIN_CHARS);
+        assert_eq!(class(german, "de"), Class::Good);
     }
 
     fn assert_send_sync_clone<T: Send + Sync + Clone>() {}
