@@ -15,7 +15,11 @@ use super::text::collapse_ws;
 
 /// A line at least this long, holding at least `FLAT_MIN_SENTENCES`, is a flattened page.
 const FLAT_MIN_CHARS: usize = 1000;
-const FLAT_MIN_SENTENCES: usize = 6;
+/// Few: a flattened page whose menus and teasers carry no full stop may hold
+/// only its body's three or four sentences, and unsplit it is judged as one
+/// block, body and menus together (a dev page, flattened, lost its whole
+/// body at six). A long paragraph of three sentences stays whole.
+const FLAT_MIN_SENTENCES: usize = 4;
 /// Bound on the number of inline cuts per sentence (keeps the work linear).
 const MAX_INLINE_CUTS: usize = 8;
 
@@ -358,6 +362,40 @@ mod tests {
             split(s),
             vec!["Il a dit \"non.\"", "Puis il est parti !", "Emportez tout."]
         );
+    }
+
+    #[test]
+    fn a_long_line_with_a_few_sentence_ends_is_split_at_them() {
+        let rules = CompiledRules::builtin().expect("rules");
+        let cfg = SegmentConfig {
+            rules: &rules,
+            site: None,
+            title: None,
+            split_flattened: true,
+            inline_rules: true,
+        };
+        let segments = |line: &str| -> Vec<String> {
+            segment(vec![Cow::Owned(line.to_string())], &cfg)
+                .into_iter()
+                .map(|s| s.text.into_owned())
+                .collect()
+        };
+        let menu = "Home About Advertisements Job Vacancies Contact Latest Politics Nigeria News \
+            World News Relationship Entertainment Sports Events "
+            .repeat(6);
+        let body = "Chelsea paid the fee to the Spanish league this morning to secure the \
+            signing of the keeper. He will undergo a medical today ahead of the move. The \
+            23-year-old flew to London yesterday evening. ";
+        let line = format!("{menu}{body}Tags: Latest News Facebook Twitter Popular Posts");
+        assert!(line.len() >= FLAT_MIN_CHARS);
+        let parts = segments(&line);
+        assert_eq!(parts.len(), 4, "{parts:#?}");
+        assert!(parts[1].starts_with("He will undergo"), "{parts:#?}");
+        assert!(parts[3].starts_with("Tags:"), "{parts:#?}");
+        // Three sentences of a long paragraph: one block.
+        let paragraph = format!("{} It rained. It stopped.", "word ".repeat(220));
+        assert!(paragraph.len() >= FLAT_MIN_CHARS);
+        assert_eq!(segments(&paragraph).len(), 1);
     }
 
     #[test]
