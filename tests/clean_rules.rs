@@ -205,6 +205,25 @@ fn related_and_read_more_lists() {
 }
 
 #[test]
+fn teaser_excerpts_cut_with_a_bracketed_ellipsis() {
+    assert_eq!(
+        with_furniture_after(
+            "Sometimes people ask me why this or that location became so busy […]"
+        ),
+        "rule:excerpt"
+    );
+    assert_eq!(
+        with_furniture_between("In September, to celebrate the number of players, we opened [...]")
+            .1,
+        "rule:excerpt"
+    );
+    // An ellipsis inside a quotation is not a cut.
+    let quoting =
+        "The mayor said the bridge [...] would open next year, and the ferry would run until then.";
+    assert_eq!(verdict(&Cleaner::builtin(), quoting), None);
+}
+
+#[test]
 fn copyright_and_legal_footers() {
     assert_eq!(
         with_furniture_after("© 2024 Harbour Gazette Ltd. All rights reserved."),
