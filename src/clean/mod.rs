@@ -74,7 +74,10 @@ const MENU_MIN_CHARS: usize = 300;
 /// German included, stays well below; a navigation bar flattened into a page's
 /// one line does not, however many stop words its items hold ("Acesso à
 /// Informação Fale com a Ouvidoria Portal do Servidor"). Such a bar with few
-/// stop words is already judged by their density.
+/// stop words is already judged by their density. Counted on the sentences of
+/// a split line only, where menu items run together: on a page with line
+/// breaks they stand on lines of their own (and counting on every line cost
+/// 1.6% of the cleaner's instructions on the dev pages).
 const MENU_CAPS_SHARE: u32 = 85;
 /// At most this many teaser-fragment candidates are checked per page (each costs a scan).
 const MAX_FRAGMENT_CHECKS: usize = 32;
@@ -328,7 +331,13 @@ impl Cleaner {
 
     /// One pass over a block's characters: counts, hash, words, stop words.
     /// Content words (for title detection) are appended to `content` when given.
-    fn scan_block(&self, text: &str, mut content: Option<&mut Vec<u64>>) -> (Scan, WordStats) {
+    /// `MENU`: also count the capitalised words in no stop list (for
+    /// [`MENU_CAPS_SHARE`]), on the sentences of a split line only.
+    fn scan_block<const MENU: bool>(
+        &self,
+        text: &str,
+        mut content: Option<&mut Vec<u64>>,
+    ) -> (Scan, WordStats) {
         let stop = &self.rules.stopwords;
         let n_langs = stop.langs.len().min(MAX_STOP_LANGS);
         let lang_bits: u32 = (1u32 << n_langs) - 1;
@@ -366,7 +375,9 @@ impl Cleaner {
             }
             let mask = found & lang_bits;
             words += 1;
-            unlisted_caps += u32::from(w.upper & (mask == 0));
+            if MENU {
+                unlisted_caps += u32::from(w.upper & (mask == 0));
+            }
             // Branch-free counting: whether a word is a stop word is a coin toss
             // in prose, which a branch predictor cannot learn. (Words 2 to 12 are
             // the lead; "I" is capitalised everywhere.)
@@ -442,13 +453,14 @@ impl Cleaner {
                 break;
             }
             let a = hashes.len();
-            let (mut sc, mut st) = self.scan_block(raw, detect_title.then_some(&mut hashes));
+            let (mut sc, mut st) =
+                self.scan_block::<false>(raw, detect_title.then_some(&mut hashes));
             let line = if sc.collapsed {
                 Cow::Borrowed(raw)
             } else {
                 hashes.truncate(a);
                 let line = collapse_ws(raw);
-                (sc, st) = self.scan_block(&line, detect_title.then_some(&mut hashes));
+                (sc, st) = self.scan_block::<false>(&line, detect_title.then_some(&mut hashes));
                 line
             };
             if line.is_empty() {
@@ -489,7 +501,7 @@ impl Cleaner {
             .iter()
             .map(|s| match line_scans.get(s.line) {
                 Some(ls) if !s.sentence => *ls,
-                _ => self.scan_block(&s.text, None),
+                _ => self.scan_block::<true>(&s.text, None),
             })
             .collect();
         Page {
@@ -839,7 +851,8 @@ static SPREAD_BYTE: [u64; 256] = {
 #[derive(Debug, Default, Clone, Copy)]
 struct WordStats {
     words: u16,
-    /// Words in no stop-word list that start with a capital letter.
+    /// Words in no stop-word list that start with a capital letter (counted
+    /// on the sentences of a split line only, 0 elsewhere).
     unlisted_caps: u16,
     /// Capitalised stop words among the first words, after the first one.
     caps_stop_lead: u8,
@@ -1333,13 +1346,13 @@ mod tests {
             .expect("an English list");
         // Past the packed lanes' flush point (255 words) and past u16::MAX.
         let text = "the and of ".repeat(25_000);
-        let (_, st) = cleaner.scan_block(&text, None);
+        let (_, st) = cleaner.scan_block::<false>(&text, None);
         assert_eq!(st.words, u16::MAX);
         assert_eq!(st.stop[en], u16::MAX);
         let text = "the cat and ".repeat(30_000);
-        let (_, st) = cleaner.scan_block(&text, None);
+        let (_, st) = cleaner.scan_block::<false>(&text, None);
         assert_eq!(st.stop[en], 60_000);
-        let (_, small) = cleaner.scan_block("the cat and the dog", None);
+        let (_, small) = cleaner.scan_block::<false>("the cat and the dog", None);
         assert_eq!(small.words, 5);
         assert_eq!(small.stop[en], 3);
     }
@@ -1349,7 +1362,7 @@ mod tests {
         let cleaner = Cleaner::builtin();
         let class = |text: &str, lang: &str| {
             let lang = cleaner.rules.stopwords.langs.iter().position(|l| l == lang);
-            let (sc, st) = cleaner.scan_block(text, None);
+            let (sc, st) = cleaner.scan_block::<true>(text, None);
             cleaner.classify(text, sc.alnum, sc.chars, &st, lang)
         };
         // A city hall's navigation as a flattened page gives it: items of a
