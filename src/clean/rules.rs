@@ -209,6 +209,10 @@ pub struct CompiledRules {
     triggered: Vec<usize>,
     /// The rules anchored at their end only, run alone on every block.
     backward: Vec<usize>,
+    /// The bytes a match of some backward rule can end with (every byte when
+    /// one of them has no such gate): most blocks end otherwise, and skip the
+    /// backward rules with one look-up instead of one per rule.
+    backward_last: Box<[bool; 256]>,
     /// Rules triggered by list separators: (least count, trigger bit).
     separator_triggers: Vec<(usize, u32)>,
     block_meta: Vec<BlockRuleMeta>,
@@ -516,6 +520,17 @@ impl CompiledRules {
         let backward: Vec<usize> = (0..block_meta.len())
             .filter(|&k| block_meta[k].trigger == 0 && block_meta[k].alone.is_some())
             .collect();
+        let mut backward_last = Box::new([false; 256]);
+        for &k in &backward {
+            match &block_meta[k].last_bytes {
+                Some(ends) => {
+                    for (any, &end) in backward_last.iter_mut().zip(ends.iter()) {
+                        *any |= end;
+                    }
+                }
+                None => backward_last.fill(true),
+            }
+        }
         let max_block_chars = block_meta.iter().map(|m| m.max_chars).max().unwrap_or(0);
         let mut stopwords = StopWords::default();
         for (i, (lang, list)) in stop_lists.into_iter().enumerate().take(MAX_STOP_LANGS) {
@@ -538,6 +553,7 @@ impl CompiledRules {
         Ok(CompiledRules {
             triggered,
             backward,
+            backward_last,
             separator_triggers,
             separator_families,
             families,
@@ -593,7 +609,12 @@ impl CompiledRules {
             }
         }
         let last = usize::from(block.as_bytes().last().copied().unwrap_or(0));
-        let backward = self.backward.iter().copied().filter(|&k| {
+        let backward_rules = if self.backward_last[last] {
+            &self.backward[..]
+        } else {
+            &[]
+        };
+        let backward = backward_rules.iter().copied().filter(|&k| {
             let meta = &self.block_meta[k];
             meta.last_bytes.as_ref().is_none_or(|ends| ends[last])
                 && applies(k)
@@ -700,6 +721,26 @@ mod tests {
         // Non-ASCII characters end with a UTF-8 continuation byte.
         let t = last_bytes(&parsed("é$")).expect("a gate");
         assert!(t[0xa9] && !t[usize::from(b'e')]);
+    }
+
+    #[test]
+    fn backward_rules_are_skipped_only_for_last_bytes_none_can_end_with() {
+        let r = CompiledRules::builtin().expect("rules");
+        let ends: String = (0..=255u8)
+            .filter(|&b| r.backward_last[usize::from(b)])
+            .map(char::from)
+            .collect();
+        // The clock time (a digit or ")") and the excerpt ("]").
+        assert_eq!(ends, ")0123456789]");
+        // A backward rule that can match empty text has no gate: no block skips.
+        let open = CompiledRules::from_sources(std::iter::once((
+            "t.toml".to_string(),
+            "[[rule]]\nfamily = \"tail\"\npattern = '\\sharbour$'\n[[rule]]\nfamily = \"any\"\npattern = '\\s*$'\n"
+                .to_string(),
+        )))
+        .expect("rules");
+        assert_eq!(open.backward.len(), 2);
+        assert!(open.backward_last.iter().all(|&any| any));
     }
 
     #[test]
