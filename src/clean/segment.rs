@@ -393,7 +393,7 @@ mod tests {
         assert!(parts[1].starts_with("He will undergo"), "{parts:#?}");
         assert!(parts[3].starts_with("Tags:"), "{parts:#?}");
         // Three sentences of a long paragraph: one block.
-        let paragraph = format!("{} It rained. It stopped.", "word ".repeat(220));
+        let paragraph = format!("{}. It rained. It stopped.", "word ".repeat(220).trim_end());
         assert!(paragraph.len() >= FLAT_MIN_CHARS);
         assert_eq!(segments(&paragraph).len(), 1);
     }
