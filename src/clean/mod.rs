@@ -781,9 +781,10 @@ impl Cleaner {
         if chars < SHORT_CHARS {
             return Class::Short;
         }
-        // Words outside the page language's stop list (all words when no list fits).
-        let listed = stop_lang.and_then(|l| st.stop.get(l)).copied().unwrap_or(0);
-        let unlisted = u32::from(st.words.saturating_sub(listed));
+        // Stop words of the page language (none when no list fits): the
+        // density below, and the words outside them for the menu test.
+        let stop = stop_lang.and_then(|l| st.stop.get(l)).copied().unwrap_or(0);
+        let unlisted = u32::from(st.words.saturating_sub(stop));
         if chars >= MENU_MIN_CHARS
             && unlisted > 0
             && u32::from(st.unlisted_caps) * 100 >= unlisted * MENU_CAPS_SHARE
@@ -791,8 +792,7 @@ impl Cleaner {
             return Class::Bad;
         }
         match stop_lang {
-            Some(lang) => {
-                let stop = st.stop.get(lang).copied().unwrap_or(0);
+            Some(_) => {
                 if st.caps_stop_lead >= TEASER_CAPS_STOP {
                     return Class::Bad;
                 }
