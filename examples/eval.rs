@@ -152,15 +152,14 @@ fn main() -> anyhow::Result<()> {
                 let host = eval::host(&p.url);
                 let input = p.input(host.as_deref());
                 let c = cleaner.clean(&input);
+                // As a set (what the learner makes of them), sorted for stable dumps.
+                let mut hashes = cleaner.block_hashes(&input);
+                hashes.sort_unstable();
+                hashes.dedup();
                 writeln!(
                     f,
                     "{} {:?} {:?} {} {} {:?}",
-                    p.id,
-                    c.title,
-                    c.lang,
-                    c.segments_in,
-                    c.segments_removed,
-                    cleaner.block_hashes(&input)
+                    p.id, c.title, c.lang, c.segments_in, c.segments_removed, hashes
                 )?;
                 for para in &c.paragraphs {
                     writeln!(f, "  {para}")?;

@@ -87,8 +87,11 @@ impl BoilerplateModel {
         self.sources.get(source).map_or(0, |s| s.blocks.len())
     }
 
-    /// Records one article's block hashes for `source`. Recording the same
-    /// article (same set of hashes) again does not count it twice.
+    /// Records one article's block hashes for `source` (in page order, as
+    /// [`super::Cleaner::block_hashes`] gives them; the first
+    /// `max_blocks_per_article` are kept, and a repeated hash counts once).
+    /// Recording the same article (same set of hashes) again does not count
+    /// it twice.
     pub fn record(&mut self, source: &str, block_hashes: &[u64]) {
         let mut hashes: Vec<u64> = block_hashes
             .iter()

@@ -113,8 +113,9 @@ pub struct Cleaned {
     pub segments_in: usize,
     /// Segments dropped as boilerplate or repetition.
     pub segments_removed: usize,
-    /// What [`Cleaner::block_hashes`] returns for the same input (sorted, deduped),
-    /// computed in the same pass.
+    /// What [`Cleaner::block_hashes`] returns for the same input (in page
+    /// order; a block printed twice gives its hash twice), computed in the
+    /// same pass.
     pub block_hashes: Vec<u64>,
 }
 
@@ -324,7 +325,8 @@ impl Cleaner {
     }
 
     /// Normalised hashes of the article's blocks, as the cleaner segments it,
-    /// each once: what [`BoilerplateModel::record`] wants.
+    /// in page order (a block printed twice appears twice): what
+    /// [`BoilerplateModel::record`] takes.
     pub fn block_hashes(&self, input: &CleanInput<'_>) -> Vec<u64> {
         self.prepare(input).block_hashes()
     }
@@ -872,18 +874,16 @@ struct Page<'a> {
 }
 
 impl Page<'_> {
-    /// Normalised hashes of the segments not cut before classification, each once.
+    /// Normalised hashes of the segments not cut before classification, in
+    /// page order. Not deduplicated: the learner, which wants a set, makes one
+    /// for the few articles it samples, instead of every article paying a sort.
     fn block_hashes(&self) -> Vec<u64> {
-        let mut hashes: Vec<u64> = self
-            .segments
+        self.segments
             .iter()
             .zip(&self.scans)
             .filter(|(s, (sc, _))| s.pre_drop.is_none() && sc.alnum)
             .map(|(_, (sc, _))| sc.hash)
-            .collect();
-        hashes.sort_unstable();
-        hashes.dedup();
-        hashes
+            .collect()
     }
 }
 
