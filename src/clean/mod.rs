@@ -1053,9 +1053,6 @@ fn repeated_groups(blocks: &[Block<'_>]) -> Vec<Vec<usize>> {
         .collect()
 }
 
-/// Teaser fragments: a block that starts mid-sentence (lowercase) or is cut with
-/// an ellipsis, and whose text appears inside a longer kept block, is a teaser
-/// of that block.
 /// A substring search for a needle of any length whose searcher costs at most
 /// [`NeedleSearch::PREFIX`] bytes to build: the prefix is searched for, and
 /// each (rare) hit is checked for the rest. Building a `memmem` searcher for
@@ -1085,6 +1082,9 @@ impl<'n> NeedleSearch<'n> {
     }
 }
 
+/// Teaser fragments: a block that starts mid-sentence (lowercase) or is cut with
+/// an ellipsis, and whose text appears inside a longer kept block, is a teaser
+/// of that block.
 fn drop_fragments(blocks: &mut [Block<'_>]) {
     // Prefilter: the texts of the blocks kept so far in one haystack, separated by a
     // NUL (never inside a collapsed block, so no match straddles two blocks). A
