@@ -283,6 +283,23 @@ fn bylines() {
         with_furniture_between("Par : FRANCE 24 Suivre").1,
         "rule:byline"
     );
+    // A sentence that opens with "By" is not a byline: the name after it must
+    // be capitalised even though the rule ignores case elsewhere.
+    let sentence = "By contrast, the ferry operators expect to keep their Sunday service.";
+    let lines = [EN_TITLE, EN[0], EN[1], sentence, EN[2], EN[3]];
+    let text = page(&lines);
+    let explained = Cleaner::builtin().explain(
+        &CleanInput {
+            text: &text,
+            title: None,
+            source: Some("example.org"),
+            url: None,
+        },
+        None,
+    );
+    let verdict = explained.find(sentence).and_then(|s| s.dropped.clone());
+    assert_ne!(verdict.as_deref(), Some("rule:byline"));
+    assert!(clean(&text).body().contains(sentence));
 }
 
 #[test]
