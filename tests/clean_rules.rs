@@ -286,19 +286,11 @@ fn bylines() {
     // A sentence that opens with "By" is not a byline: the name after it must
     // be capitalised even though the rule ignores case elsewhere.
     let sentence = "By contrast, the ferry operators expect to keep their Sunday service.";
-    let lines = [EN_TITLE, EN[0], EN[1], sentence, EN[2], EN[3]];
-    let text = page(&lines);
-    let explained = Cleaner::builtin().explain(
-        &CleanInput {
-            text: &text,
-            title: None,
-            source: Some("example.org"),
-            url: None,
-        },
-        None,
+    assert_ne!(
+        verdict(&Cleaner::builtin(), sentence).as_deref(),
+        Some("rule:byline")
     );
-    let verdict = explained.find(sentence).and_then(|s| s.dropped.clone());
-    assert_ne!(verdict.as_deref(), Some("rule:byline"));
+    let text = page(&[EN_TITLE, EN[0], sentence, EN[1]]);
     assert!(clean(&text).body().contains(sentence));
 }
 
