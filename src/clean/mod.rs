@@ -41,7 +41,7 @@ use rules::{CompiledRules, MAX_STOP_LANGS};
 use segment::{PreDrop, SegmentConfig};
 use text::{
     collapse_ws, contains_short, count_before_space, ends_with_terminal, host_of, norm_hash, scan,
-    truncate_at_char, word_hash, Scan,
+    truncate_at_char, word_hash, NeedleSearch, Scan,
 };
 
 pub use learned::{BoilerplateModel, LearnedConfig};
@@ -1053,35 +1053,6 @@ fn repeated_groups(blocks: &[Block<'_>]) -> Vec<Vec<usize>> {
         .collect()
 }
 
-/// A substring search for a needle of any length whose searcher costs at most
-/// [`NeedleSearch::PREFIX`] bytes to build: the prefix is searched for, and
-/// each (rare) hit is checked for the rest. Building a `memmem` searcher for
-/// a whole paragraph took longer than the searches it served.
-struct NeedleSearch<'n> {
-    bytes: &'n [u8],
-    prefix: memchr::memmem::Finder<'n>,
-}
-
-impl<'n> NeedleSearch<'n> {
-    const PREFIX: usize = 32;
-
-    fn new(bytes: &'n [u8]) -> Self {
-        let prefix = bytes.get(..Self::PREFIX).unwrap_or(bytes);
-        NeedleSearch {
-            bytes,
-            prefix: memchr::memmem::Finder::new(prefix),
-        }
-    }
-
-    fn occurs_in(&self, haystack: &[u8]) -> bool {
-        self.prefix.find_iter(haystack).any(|at| {
-            haystack
-                .get(at..)
-                .is_some_and(|rest| rest.starts_with(self.bytes))
-        })
-    }
-}
-
 /// Teaser fragments: a block that starts mid-sentence (lowercase) or is cut with
 /// an ellipsis, and whose text appears inside a longer kept block, is a teaser
 /// of that block.
@@ -1364,25 +1335,6 @@ fn iso639_1(code3: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn needle_search_finds_long_needles_whole_not_by_their_prefix() {
-        let long = "the minister said on tuesday that the budget would be cut by a third";
-        let search = NeedleSearch::new(long.as_bytes());
-        assert!(search.bytes.len() > NeedleSearch::PREFIX);
-        // Same first 32 bytes, different end: not found.
-        let prefix_only = "the minister said on tuesday that nothing would change";
-        assert!(!search.occurs_in(prefix_only.as_bytes()));
-        // The prefix occurs twice; only the second occurrence runs on.
-        let both = format!("{prefix_only}. Then {long}, she added.");
-        assert!(search.occurs_in(both.as_bytes()));
-        // A needle shorter than the prefix is searched whole.
-        let short = NeedleSearch::new(b"budget");
-        assert!(short.occurs_in(long.as_bytes()));
-        assert!(!short.occurs_in(prefix_only.as_bytes()));
-        // The whole needle runs past the haystack's end: not found.
-        assert!(!search.occurs_in(&long.as_bytes()[..long.len() - 1]));
-    }
 
     #[test]
     fn stop_word_counts_saturate_on_huge_blocks() {

@@ -523,6 +523,37 @@ pub fn contains_short(hay: &str, needle: &str) -> bool {
     memchr::memchr_iter(first, &hay[..=last_start]).any(|p| hay[p..].starts_with(needle))
 }
 
+/// A substring search for a needle of any length (a paragraph) in long
+/// haystacks (a whole page), whose searcher costs at most
+/// [`NeedleSearch::PREFIX`] bytes to build: the prefix is searched for, and
+/// each (rare) hit is checked for the rest. Building a `memmem` searcher for
+/// a whole paragraph took longer than the searches it served. For short
+/// haystacks, [`contains_short`] needs no searcher at all.
+pub struct NeedleSearch<'n> {
+    pub bytes: &'n [u8],
+    prefix: memchr::memmem::Finder<'n>,
+}
+
+impl<'n> NeedleSearch<'n> {
+    pub const PREFIX: usize = 32;
+
+    pub fn new(bytes: &'n [u8]) -> Self {
+        let prefix = bytes.get(..Self::PREFIX).unwrap_or(bytes);
+        NeedleSearch {
+            bytes,
+            prefix: memchr::memmem::Finder::new(prefix),
+        }
+    }
+
+    pub fn occurs_in(&self, haystack: &[u8]) -> bool {
+        self.prefix.find_iter(haystack).any(|at| {
+            haystack
+                .get(at..)
+                .is_some_and(|rest| rest.starts_with(self.bytes))
+        })
+    }
+}
+
 /// True when the text ends like a sentence (possibly followed by closing quotes/brackets).
 pub fn ends_with_terminal(s: &str) -> bool {
     let t = s.trim_end_matches(['"', '\'', '”', '’', '»', ')', ']', ' ']);
@@ -532,6 +563,25 @@ pub fn ends_with_terminal(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn needle_search_finds_long_needles_whole_not_by_their_prefix() {
+        let long = "the minister said on tuesday that the budget would be cut by a third";
+        let search = NeedleSearch::new(long.as_bytes());
+        assert!(search.bytes.len() > NeedleSearch::PREFIX);
+        // Same first 32 bytes, different end: not found.
+        let prefix_only = "the minister said on tuesday that nothing would change";
+        assert!(!search.occurs_in(prefix_only.as_bytes()));
+        // The prefix occurs twice; only the second occurrence runs on.
+        let both = format!("{prefix_only}. Then {long}, she added.");
+        assert!(search.occurs_in(both.as_bytes()));
+        // A needle shorter than the prefix is searched whole.
+        let short = NeedleSearch::new(b"budget");
+        assert!(short.occurs_in(long.as_bytes()));
+        assert!(!short.occurs_in(prefix_only.as_bytes()));
+        // The whole needle runs past the haystack's end: not found.
+        assert!(!search.occurs_in(&long.as_bytes()[..long.len() - 1]));
+    }
 
     #[test]
     fn line_breaks_are_counted_across_chunk_boundaries() {
