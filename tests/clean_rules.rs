@@ -241,6 +241,48 @@ fn comment_counters_and_headers() {
 }
 
 #[test]
+fn comment_forms_in_their_stock_wording() {
+    let builtin = Cleaner::builtin();
+    for form in [
+        "Your email address will not be published. Required fields are marked *",
+        "Save my name, email, and website in this browser for the next time I comment.",
+        "Enregistrer mon nom, mon e-mail et mon site dans le navigateur pour mon prochain commentaire.",
+        "Guarda mi nombre, correo electrónico y web en este navegador para la próxima vez que comente.",
+        "This iframe contains the logic required to handle Ajax powered Gravity Forms.",
+    ] {
+        assert_eq!(
+            verdict(&builtin, form).as_deref(),
+            Some("rule:comments"),
+            "{form}"
+        );
+    }
+    // A sentence that only talks about a name and an email stays.
+    let sentence = "Save my name, the senator said, was all the email asked of its readers.";
+    assert_eq!(verdict(&builtin, sentence), None);
+}
+
+#[test]
+fn consent_under_forms() {
+    let builtin = Cleaner::builtin();
+    for consent in [
+        "By submitting this form you agree to Example News using your data for the purposes of publishing your comment.",
+        "By clicking Sign up, you agree to our Terms of Use and acknowledge our Privacy Policy.",
+        "En soumettant ce formulaire, vous acceptez que vos données soient utilisées.",
+        "Al enviar este formulario, aceptas nuestra política de privacidad",
+    ] {
+        assert_eq!(
+            verdict(&builtin, consent).as_deref(),
+            Some("rule:cookie"),
+            "{consent}"
+        );
+    }
+    // "By" and "you agree" in different sentences of a paragraph: prose.
+    let prose =
+        "By then the council had voted. If you agree with the plan, the mayor said, write to us.";
+    assert_eq!(verdict(&builtin, prose), None);
+}
+
+#[test]
 fn photo_credits() {
     assert_eq!(
         with_furniture_between("Photo: John Smith/Getty Images").1,
