@@ -406,6 +406,41 @@ fn title_is_detected_and_its_copies_removed() {
 }
 
 #[test]
+fn a_one_line_page_gets_its_title_from_its_head() {
+    // No heading-like line on a flattened page: the document title that opens
+    // it, printed again above the story, is the title; the site's menu glued
+    // to the first copy is not content.
+    let mut body: Vec<String> = EN
+        .iter()
+        .map(|p| {
+            if p.ends_with('.') {
+                p.to_string()
+            } else {
+                format!("{p}.")
+            }
+        })
+        .collect();
+    // Long enough to be a flattened page (1,000 bytes).
+    body.push("The mayor said the town would hold a public meeting in January so that residents can see the final design and ask questions about the works.".to_string());
+    body.push("A group of residents from the north shore has already started collecting signatures against the toll that the council plans to charge drivers.".to_string());
+    let line = format!(
+        "{EN_TITLE} – Harbour Gazette News Sport Business Culture Weather Podcasts Newsletters Home {EN_TITLE} {}",
+        body.join(" ")
+    );
+    let cleaned = clean(&line);
+    assert_eq!(cleaned.title.as_deref(), Some(EN_TITLE));
+    let out = cleaned.body();
+    assert!(
+        !out.contains(EN_TITLE),
+        "title copy left in the body: {out}"
+    );
+    assert!(!out.contains("Harbour Gazette"), "menu kept: {out}");
+    for s in &body {
+        assert!(out.contains(s.as_str()), "lost {s:?} in {out}");
+    }
+}
+
+#[test]
 fn one_line_pages_are_split_into_sentences() {
     // A whole page flattened into one line: navigation, title, stamps, ad marker, body, app call.
     let mut body: Vec<String> = EN

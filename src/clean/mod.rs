@@ -487,7 +487,8 @@ impl Cleaner {
                     hashes: &hashes,
                 },
                 &self.rules.stopwords,
-            ),
+            )
+            .or_else(|| lines.first().and_then(|l| title::detect_in_flattened(l))),
             None => None,
         };
         let cfg = SegmentConfig {

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use super::rules::StopWords;
-use super::text::{contains_short, count_before_space, word_hash, words, Scan};
+use super::text::{contains_short, count_before_space, truncate_at_char, word_hash, words, Scan};
 
 const MAX_SUBJECT_WORDS: usize = 1500;
 /// Lines with at least this many words are paragraphs: they define the subject.
@@ -240,6 +240,36 @@ pub fn detect(page: &Lines<'_, '_>, stop: &StopWords) -> Option<String> {
     Some(line.to_string())
 }
 
+/// A line at least this long is a page flattened to one line (as in `segment`).
+const FLATTENED_LINE_BYTES: usize = 1000;
+
+/// The title of a page flattened to one line, where no line is heading-like:
+/// such text opens with the document's title and the site ("Headline – Site
+/// Menu News Sport…"), and prints the headline again above the story (the
+/// h1). The head of the first line, cut at a site separator, is the title
+/// when it is headline-sized and recurs later in the page. Bounded: one
+/// substring search per separator found in the line's first
+/// `MAX_TITLE_CHARS` bytes.
+pub fn detect_in_flattened(first_line: &str) -> Option<String> {
+    if first_line.len() < FLATTENED_LINE_BYTES {
+        return None;
+    }
+    let head_zone = truncate_at_char(first_line, MAX_TITLE_CHARS);
+    SEPARATORS
+        .iter()
+        .filter_map(|sep| head_zone.find(sep).map(|at| (at, sep.len())))
+        .filter(|&(at, _)| at > 0)
+        .min()
+        .and_then(|(at, sep_len)| {
+            let head = first_line.get(..at)?.trim();
+            let tokens = head.split_whitespace().count();
+            let chars = head.chars().count();
+            let rest = first_line.get(at + sep_len..)?;
+            (heading_like(head, chars, tokens) && tokens >= 3 && rest.contains(head))
+                .then(|| head.to_string())
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -309,6 +339,26 @@ mod tests {
             detect_lines(&l, &rules.stopwords).as_deref(),
             Some("Council approves harbour bridge")
         );
+    }
+
+    #[test]
+    fn a_flattened_page_opens_with_its_title_and_prints_it_again() {
+        let headline = "Council approves harbour bridge after a decade of debate";
+        let filler = "The council voted on Tuesday night after a long public meeting. ".repeat(20);
+        let page = format!(
+            "{headline} – Harbour Gazette News Sport Weather Menu Search {headline} {filler}"
+        );
+        assert_eq!(detect_in_flattened(&page).as_deref(), Some(headline));
+        // The head must recur: a page that only opens with it gives no title.
+        let once = format!("{headline} – Harbour Gazette News Sport Weather {filler}");
+        assert_eq!(detect_in_flattened(&once), None);
+        // A short line is not a flattened page, and a one-word head is no headline.
+        assert_eq!(
+            detect_in_flattened(&format!("{headline} – Site {headline}")),
+            None
+        );
+        let word = format!("Harbour – Gazette Harbour {filler}");
+        assert_eq!(detect_in_flattened(&word), None);
     }
 
     #[test]
