@@ -334,6 +334,28 @@ fn bylines() {
     );
     let text = page(&[EN_TITLE, EN[0], sentence, EN[1]]);
     assert!(clean(&text).body().contains(sentence));
+    // Nor is a short sentence on a date: "By Tuesday" names no one, and the
+    // words of a name are capitalised or its particles (de, van, al...).
+    let builtin = Cleaner::builtin();
+    for sentence in [
+        "By Tuesday the council had voted.",
+        "By Tuesday, the council had voted.",
+        "By March prices had doubled again.",
+    ] {
+        assert_eq!(verdict(&builtin, sentence), None, "{sentence}");
+    }
+    for byline in [
+        "By Jean de La Fontaine",
+        "By Jane Doe, Reuters",
+        "By Jane Doe | Updated 2 hours ago",
+        "Por Ana María López y Juan Pérez",
+    ] {
+        assert_eq!(
+            verdict(&builtin, byline).as_deref(),
+            Some("rule:byline"),
+            "{byline}"
+        );
+    }
 }
 
 #[test]
