@@ -237,7 +237,49 @@ fn comment_counters_and_headers() {
     assert_eq!(with_furniture_after("12 Comments"), "rule:comments");
     assert_eq!(with_furniture_after("Leave a Reply"), "rule:comments");
     assert_eq!(with_furniture_after("Commentaires"), "rule:comments");
-    assert_eq!(with_furniture_after("Rating: 25 Votes"), "rule:comments");
+    assert_eq!(with_furniture_after("[ 167 comments ]"), "rule:comments");
+    assert_eq!(with_furniture_after("Top Rated Comments"), "rule:comments");
+    assert_eq!(
+        with_furniture_after("Rating: 25 Votes"),
+        "rule:comment-actions"
+    );
+}
+
+/// Readers' comments: long, well-formed prose, which only the header that
+/// opens them tells from the article.
+const COMMENTS: [&str; 6] = [
+    "I have crossed that harbour by ferry every morning for twenty years and I will believe in this bridge when I can drive over it, not before, and I say that as someone who voted for it twice.",
+    "The toll is the real story here. Families on the north shore already pay for the ferry, and now they will pay again for a bridge they never asked for and will not use every day.",
+    "Good news for the town at last. The council took its time, but a decade of debate is what you get when you ask everyone for their opinion on every detail of the design.",
+    "Does anyone know whether the old ferry landing will be kept as a park? It would be a shame to lose the view from there, and the children of the town have always played on that pier.",
+    "Three years of construction means three years of traffic on the waterfront, and the shops there have already had a hard time since the market moved to the other side of the river.",
+    "I remember the first public meeting about this bridge, when my daughter was still at school. She has children of her own now, and they will be the ones who finally get to use it.",
+];
+
+#[test]
+fn a_comment_section_header_ends_the_article() {
+    let mut lines = vec![EN_TITLE, EN[0], EN[1], EN[2], EN[3], "[ 3 comments ]"];
+    lines.extend(COMMENTS);
+    let cleaned = clean(&page(&lines));
+    assert_eq!(cleaned.paragraphs, EN.to_vec());
+    // A counter beside the byline, before the body, ends nothing.
+    let mut lines = vec![
+        EN_TITLE,
+        "By Jane Doe",
+        "3 Comments",
+        EN[0],
+        EN[1],
+        EN[2],
+        EN[3],
+    ];
+    lines.extend(["Leave a Reply"]);
+    lines.extend(COMMENTS);
+    let cleaned = clean(&page(&lines));
+    assert_eq!(cleaned.paragraphs, EN.to_vec());
+    // Nor do the action links under a post embedded in the article.
+    let lines = [EN_TITLE, EN[0], EN[1], "Report", EN[2], "Reply", EN[3]];
+    let cleaned = clean(&page(&lines));
+    assert_eq!(cleaned.paragraphs, EN.to_vec());
 }
 
 #[test]

@@ -64,6 +64,9 @@ const RUN_FACTORS: [f32; 3] = [1.0, 0.4, 0.7];
 const TITLE_ANCHOR: f32 = 150.0;
 /// Region penalty of a related-list or comments header.
 const SEPARATOR_PENALTY: f32 = 80.0;
+/// Content (in characters) that must precede a comment-section header in the
+/// region for the header to end it.
+const COMMENTS_AFTER_BODY_CHARS: usize = 500;
 /// Teaser: a block whose first words hold this many capitalised stop words is a
 /// Title-Case headline glued to its summary ("Man Arrested In Theft Of ... A man was").
 const TEASER_CAPS_STOP: u8 = 2;
@@ -727,7 +730,11 @@ impl Cleaner {
         }
         // 8. Main region.
         if opts.region {
-            select_region(blocks, &self.rules.separator_families);
+            select_region(
+                blocks,
+                &self.rules.separator_families,
+                self.rules.comment_family,
+            );
         }
         // 9. Context.
         if opts.context {
@@ -1141,7 +1148,7 @@ fn region_score(b: &Block<'_>, separators: &[usize]) -> f32 {
 
 /// Keeps the maximum-scoring contiguous run of blocks (Kadane): an article body
 /// is one run of prose, menus and link lists around it score negative.
-fn select_region(blocks: &mut [Block<'_>], separators: &[usize]) {
+fn select_region(blocks: &mut [Block<'_>], separators: &[usize], comments: Option<usize>) {
     let mut scores: Vec<f32> = blocks.iter().map(|b| region_score(b, separators)).collect();
     // Article paragraphs come in runs; teasers of other stories come one or two at
     // a time between headlines, bylines and dates. Short runs of content count less.
@@ -1177,9 +1184,25 @@ fn select_region(blocks: &mut [Block<'_>], separators: &[usize]) {
             best_range = Some((run_start, i));
         }
     }
-    let Some((start, end)) = best_range else {
+    let Some((start, mut end)) = best_range else {
         return;
     };
+    // Readers' comments are prose too, and a long thread outweighs the
+    // penalties of its headers: the first comment-section header after a
+    // body's worth of content ends the region. (Before that, a comment
+    // counter sits beside the byline.)
+    if let Some(family) = comments {
+        let mut body = 0usize;
+        for (i, b) in blocks.iter().enumerate().take(end + 1).skip(start) {
+            if b.dropped == Some(Dropped::Rule(family)) && body >= COMMENTS_AFTER_BODY_CHARS {
+                end = i;
+                break;
+            }
+            if is_content(b) {
+                body += b.weight;
+            }
+        }
+    }
     // A repeated block whose kept copy lies outside the region (a standfirst also
     // printed as page description, say) keeps its copy inside the region instead.
     // (`restored` marks kept copies already replaced: one restore per group, linear.)

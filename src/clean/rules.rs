@@ -224,10 +224,14 @@ pub struct CompiledRules {
     pub stopwords: StopWords,
     /// Families whose blocks usually end the article (related lists, comments).
     pub separator_families: Vec<usize>,
+    /// The family of comment-section headers and counters, when the rules have it.
+    pub comment_family: Option<usize>,
 }
 
 /// Rule families whose blocks separate the article from what follows it.
 const SEPARATOR_FAMILIES: &[&str] = &["related", "comments"];
+/// The family whose blocks open a comment section (see `comment_family`).
+const COMMENT_FAMILY: &str = "comments";
 
 /// The rules without trigger words compiled into one `RegexSet` per band of
 /// block lengths (see `from_sources`), so a block is scanned once, by the rules
@@ -550,7 +554,9 @@ impl CompiledRules {
             .iter()
             .filter_map(|name| families.iter().position(|f| f == name))
             .collect();
+        let comment_family = families.iter().position(|f| f == COMMENT_FAMILY);
         Ok(CompiledRules {
+            comment_family,
             triggered,
             backward,
             backward_last,
