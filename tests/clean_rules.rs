@@ -283,6 +283,35 @@ fn a_comment_section_header_ends_the_article() {
 }
 
 #[test]
+fn dated_teasers_after_the_article_are_not_part_of_it() {
+    // Other stories under the article: headline, author, date, lede. The
+    // ledes are prose, but a date between them separates them from the body
+    // as a section header would.
+    let lines = [
+        EN_TITLE,
+        EN[0],
+        EN[1],
+        EN[2],
+        EN[3],
+        "Elsewhere in the Gazette",
+        "Ferry timetable changes for the winter",
+        "Jane Doe",
+        "Tuesday November 19, 2019",
+        "The ferry company will run fewer crossings from December, and the first boat of the day will now leave the north shore at half past six instead of six.",
+        "School roof repairs to start in the spring",
+        "John Smith",
+        "Monday November 18, 2019",
+        "The council has found the money to repair the roof of the old primary school, which has leaked every winter since the storm that hit the town three years ago.",
+        "New bakery opens on the waterfront",
+        "Jane Doe",
+        "Monday November 18, 2019",
+        "A family from the north shore has opened a bakery in the old fish market, and the queue on its first morning stretched all the way along the quay to the harbour office.",
+    ];
+    let cleaned = clean(&page(&lines));
+    assert_eq!(cleaned.paragraphs, EN.to_vec());
+}
+
+#[test]
 fn comment_forms_in_their_stock_wording() {
     let builtin = Cleaner::builtin();
     for form in [

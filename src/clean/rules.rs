@@ -229,7 +229,9 @@ pub struct CompiledRules {
 }
 
 /// Rule families whose blocks separate the article from what follows it.
-const SEPARATOR_FAMILIES: &[&str] = &["related", "comments"];
+/// Dates among them: an article prints its date above its body, a list of
+/// other stories one above each of their ledes.
+const SEPARATOR_FAMILIES: &[&str] = &["related", "comments", "timestamp"];
 /// The family whose blocks open a comment section (see `comment_family`).
 const COMMENT_FAMILY: &str = "comments";
 
