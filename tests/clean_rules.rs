@@ -202,6 +202,22 @@ fn related_and_read_more_lists() {
         with_furniture_after("Tags: harbour, bridge, council, transport"),
         "rule:related"
     );
+    let builtin = Cleaner::builtin();
+    for header in [
+        "More Washington Examiner",
+        "Elsewhere on Harbour Gazette...",
+    ] {
+        assert_eq!(
+            verdict(&builtin, header).as_deref(),
+            Some("rule:related"),
+            "{header}"
+        );
+    }
+    // A sentence that starts with "More" is not a header.
+    assert_ne!(
+        verdict(&builtin, "More ferries will run in summer.").as_deref(),
+        Some("rule:related")
+    );
 }
 
 #[test]
