@@ -514,11 +514,10 @@ fn title_is_detected_and_its_copies_removed() {
     assert_eq!(given.title.as_deref(), Some("Harbour bridge approved"));
 }
 
-#[test]
-fn a_one_line_page_gets_its_title_from_its_head() {
-    // No heading-like line on a flattened page: the document title that opens
-    // it, printed again above the story, is the title; the site's menu glued
-    // to the first copy is not content.
+/// The body sentences of the one-line test pages: `EN` with full stops, and
+/// two more, so that the page is long enough to count as flattened (1,000
+/// bytes).
+fn flattened_body() -> Vec<String> {
     let mut body: Vec<String> = EN
         .iter()
         .map(|p| {
@@ -529,9 +528,17 @@ fn a_one_line_page_gets_its_title_from_its_head() {
             }
         })
         .collect();
-    // Long enough to be a flattened page (1,000 bytes).
     body.push("The mayor said the town would hold a public meeting in January so that residents can see the final design and ask questions about the works.".to_string());
     body.push("A group of residents from the north shore has already started collecting signatures against the toll that the council plans to charge drivers.".to_string());
+    body
+}
+
+#[test]
+fn a_one_line_page_gets_its_title_from_its_head() {
+    // No heading-like line on a flattened page: the document title that opens
+    // it, printed again above the story, is the title; the site's menu glued
+    // to the first copy is not content.
+    let body = flattened_body();
     let line = format!(
         "{EN_TITLE} – Harbour Gazette News Sport Business Culture Weather Podcasts Newsletters Home {EN_TITLE} {}",
         body.join(" ")
@@ -552,18 +559,7 @@ fn a_one_line_page_gets_its_title_from_its_head() {
 #[test]
 fn one_line_pages_are_split_into_sentences() {
     // A whole page flattened into one line: navigation, title, stamps, ad marker, body, app call.
-    let mut body: Vec<String> = EN
-        .iter()
-        .map(|p| {
-            if p.ends_with('.') {
-                p.to_string()
-            } else {
-                format!("{p}.")
-            }
-        })
-        .collect();
-    body.push("The mayor said the town would hold a public meeting in January so that residents can see the final design and ask questions about the works.".to_string());
-    body.push("A group of residents from the north shore has already started collecting signatures against the toll that the council plans to charge drivers.".to_string());
+    let body = flattened_body();
     let line = format!(
         "Harbour Gazette News Sport Business Culture Weather {EN_TITLE} Published: 18/06/2024 - 09:12 4 min read PUBLICITÉ {} {} {} Download the app Harbour Gazette {} {} {}",
         body[0], body[1], body[4], body[2], body[3], body[5]
