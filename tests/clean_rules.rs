@@ -327,6 +327,45 @@ fn dated_teasers_after_the_article_are_not_part_of_it() {
     assert_eq!(cleaned.paragraphs, EN.to_vec());
 }
 
+/// Teasers of other stories: headline, author, date and a lede in prose,
+/// each long enough to outweigh the date before it when nothing discounts it.
+const TEASERS: [&str; 12] = [
+    "Ferry timetable changes for the winter",
+    "Jane Doe",
+    "Tuesday November 19, 2019",
+    "The ferry company will run fewer crossings from December, and the first boat of the day will now leave the north shore at half past six instead of six, which the company says will save fuel while the harbour works are under way and the quay is closed to lorries for most of the morning rush, a change that regular passengers say will make them late for work unless the bus company moves its own timetable as well.",
+    "School roof repairs to start in the spring",
+    "John Smith",
+    "Monday November 18, 2019",
+    "The council has found the money to repair the roof of the old primary school, which has leaked every winter since the storm that hit the town three years ago, and the work will be done during the Easter holidays so that no lessons have to move to the library or to the church hall next door, as happened two years ago when the heating failed in the middle of the winter term and the pupils spent six weeks in borrowed rooms.",
+    "Lighthouse keeper retires after forty years",
+    "Jane Doe",
+    "Monday November 18, 2019",
+    "The last keeper of the harbour lighthouse has handed over the keys to the port authority, which will run the light from its office on the quay from next month, ending a tradition that goes back to the days when the keeper's family lived in the cottage at the foot of the tower all year round, and when the light was still turned by hand every evening at dusk whatever the weather on the headland.",
+];
+
+#[test]
+fn teasers_under_a_list_header_count_for_less() {
+    let mut lines = vec![EN_TITLE, EN[0], EN[1], EN[2], EN[3], "Top stories"];
+    lines.extend(TEASERS);
+    let cleaned = clean(&page(&lines));
+    assert_eq!(cleaned.paragraphs, EN.to_vec());
+    // A box of links in the middle of the article: the article goes on below.
+    let lines = [
+        EN_TITLE,
+        EN[0],
+        EN[1],
+        "Related coverage",
+        "Ferry timetable changes for the winter",
+        EN[2],
+        EN[3],
+    ];
+    let cleaned = clean(&page(&lines));
+    for p in EN {
+        assert!(cleaned.paragraphs.contains(&p.to_string()), "lost {p}");
+    }
+}
+
 #[test]
 fn comment_forms_in_their_stock_wording() {
     let builtin = Cleaner::builtin();

@@ -226,6 +226,8 @@ pub struct CompiledRules {
     pub separator_families: Vec<usize>,
     /// The family of comment-section headers and counters, when the rules have it.
     pub comment_family: Option<usize>,
+    /// The family of related-story headers and links, when the rules have it.
+    pub related_family: Option<usize>,
 }
 
 /// Rule families whose blocks separate the article from what follows it.
@@ -234,6 +236,8 @@ pub struct CompiledRules {
 const SEPARATOR_FAMILIES: &[&str] = &["related", "comments", "timestamp"];
 /// The family whose blocks open a comment section (see `comment_family`).
 const COMMENT_FAMILY: &str = "comments";
+/// The family whose short blocks head lists of other stories (see `related_family`).
+const RELATED_FAMILY: &str = "related";
 
 /// The rules without trigger words compiled into one `RegexSet` per band of
 /// block lengths (see `from_sources`), so a block is scanned once, by the rules
@@ -557,8 +561,10 @@ impl CompiledRules {
             .filter_map(|name| families.iter().position(|f| f == name))
             .collect();
         let comment_family = families.iter().position(|f| f == COMMENT_FAMILY);
+        let related_family = families.iter().position(|f| f == RELATED_FAMILY);
         Ok(CompiledRules {
             comment_family,
+            related_family,
             triggered,
             backward,
             backward_last,
