@@ -1155,8 +1155,6 @@ fn region_score(b: &Block<'_>, separators: &[usize]) -> f32 {
     }
 }
 
-/// Keeps the maximum-scoring contiguous run of blocks (Kadane): an article body
-/// is one run of prose, menus and link lists around it score negative.
 /// The rule families that shape the main region (see [`select_region`]).
 struct RegionFamilies<'r> {
     /// Blocks of these families separate the article from what follows.
@@ -1167,6 +1165,8 @@ struct RegionFamilies<'r> {
     related: Option<usize>,
 }
 
+/// Keeps the maximum-scoring contiguous run of blocks (Kadane): an article body
+/// is one run of prose, menus and link lists around it score negative.
 fn select_region(blocks: &mut [Block<'_>], families: &RegionFamilies<'_>) {
     let mut scores: Vec<f32> = blocks
         .iter()

@@ -222,7 +222,8 @@ pub struct CompiledRules {
     /// few sentences any of them matches from the many that none does.
     inline_set: RegexSet,
     pub stopwords: StopWords,
-    /// Families whose blocks usually end the article (related lists, comments).
+    /// Families whose blocks usually separate the article from what follows
+    /// (related lists, comments, dates).
     pub separator_families: Vec<usize>,
     /// The family of comment-section headers and counters, when the rules have it.
     pub comment_family: Option<usize>,

@@ -14,7 +14,7 @@ use super::rules::CompiledRules;
 use super::text::collapse_ws;
 
 /// A line at least this long, holding at least `FLAT_MIN_SENTENCES`, is a flattened page.
-const FLAT_MIN_CHARS: usize = 1000;
+pub const FLAT_MIN_CHARS: usize = 1000;
 /// Few: a flattened page whose menus and teasers carry no full stop may hold
 /// only its body's three or four sentences, and unsplit it is judged as one
 /// block, body and menus together (a dev page, flattened, lost its whole

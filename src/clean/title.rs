@@ -11,6 +11,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use super::rules::StopWords;
+use super::segment::FLAT_MIN_CHARS;
 use super::text::{contains_short, count_before_space, truncate_at_char, word_hash, words, Scan};
 
 const MAX_SUBJECT_WORDS: usize = 1500;
@@ -240,18 +241,15 @@ pub fn detect(page: &Lines<'_, '_>, stop: &StopWords) -> Option<String> {
     Some(line.to_string())
 }
 
-/// A line at least this long is a page flattened to one line (as in `segment`).
-const FLATTENED_LINE_BYTES: usize = 1000;
-
 /// The title of a page flattened to one line, where no line is heading-like:
 /// such text opens with the document's title and the site ("Headline – Site
 /// Menu News Sport…"), and prints the headline again above the story (the
 /// h1). The head of the first line, cut at a site separator, is the title
-/// when it is headline-sized and recurs later in the page. Bounded: one
-/// substring search per separator found in the line's first
-/// `MAX_TITLE_CHARS` bytes.
+/// when it is headline-sized and recurs later in the page. Bounded: a search
+/// for each separator in the line's first `MAX_TITLE_CHARS` bytes, and one
+/// for the head in the rest of the line.
 pub fn detect_in_flattened(first_line: &str) -> Option<String> {
-    if first_line.len() < FLATTENED_LINE_BYTES {
+    if first_line.len() < FLAT_MIN_CHARS {
         return None;
     }
     let head_zone = truncate_at_char(first_line, MAX_TITLE_CHARS);
