@@ -736,14 +736,7 @@ impl Cleaner {
         }
         // 8. Main region.
         if opts.region {
-            select_region(
-                blocks,
-                &RegionFamilies {
-                    separators: &self.rules.separator_families,
-                    comments: self.rules.comment_family,
-                    related: self.rules.related_family,
-                },
-            );
+            select_region(blocks, &self.rules);
         }
         // 9. Context.
         if opts.context {
@@ -1155,22 +1148,14 @@ fn region_score(b: &Block<'_>, separators: &[usize]) -> f32 {
     }
 }
 
-/// The rule families that shape the main region (see [`select_region`]).
-struct RegionFamilies<'r> {
-    /// Blocks of these families separate the article from what follows.
-    separators: &'r [usize],
-    /// A comment-section header ends the article.
-    comments: Option<usize>,
-    /// A short related-story header discounts the content after it.
-    related: Option<usize>,
-}
-
 /// Keeps the maximum-scoring contiguous run of blocks (Kadane): an article body
 /// is one run of prose, menus and link lists around it score negative.
-fn select_region(blocks: &mut [Block<'_>], families: &RegionFamilies<'_>) {
+/// The rules' separator, comment and related families shape it (see
+/// [`CompiledRules::separator_families`]).
+fn select_region(blocks: &mut [Block<'_>], rules: &CompiledRules) {
     let mut scores: Vec<f32> = blocks
         .iter()
-        .map(|b| region_score(b, families.separators))
+        .map(|b| region_score(b, &rules.separator_families))
         .collect();
     // Article paragraphs come in runs; teasers of other stories come one or two at
     // a time between headlines, bylines and dates. Short runs of content count less.
@@ -1200,7 +1185,7 @@ fn select_region(blocks: &mut [Block<'_>], families: &RegionFamilies<'_>) {
     // middle of an article, which goes on below it). Not on flattened pages,
     // where a header is glued into a sentence with its neighbours (there it
     // cost 0.005 F1 on the dev pages).
-    if let Some(related) = families.related {
+    if let Some(related) = rules.related_family {
         let mut content = 0usize;
         let mut in_list = false;
         for (b, score) in blocks.iter().zip(scores.iter_mut()) {
@@ -1236,7 +1221,7 @@ fn select_region(blocks: &mut [Block<'_>], families: &RegionFamilies<'_>) {
     // penalties of its headers: the first comment-section header after a
     // body's worth of content ends the region. (Before that, a comment
     // counter sits beside the byline.)
-    if let Some(family) = families.comments {
+    if let Some(family) = rules.comment_family {
         let mut body = 0usize;
         for (i, b) in blocks.iter().enumerate().take(end + 1).skip(start) {
             if b.dropped == Some(Dropped::Rule(family)) && body >= HEADER_AFTER_BODY_CHARS {
