@@ -203,16 +203,14 @@ fn related_and_read_more_lists() {
         "rule:related"
     );
     let builtin = Cleaner::builtin();
-    for header in [
-        "More Washington Examiner",
-        "Elsewhere on Harbour Gazette...",
-    ] {
-        assert_eq!(
-            verdict(&builtin, header).as_deref(),
-            Some("rule:related"),
-            "{header}"
-        );
-    }
+    assert_verdicts(
+        &builtin,
+        &[
+            "More Washington Examiner",
+            "Elsewhere on Harbour Gazette...",
+        ],
+        Some("rule:related"),
+    );
     // A sentence that starts with "More" is not a header.
     assert_ne!(
         verdict(&builtin, "More ferries will run in summer.").as_deref(),
@@ -369,19 +367,17 @@ fn teasers_under_a_list_header_count_for_less() {
 #[test]
 fn comment_forms_in_their_stock_wording() {
     let builtin = Cleaner::builtin();
-    for form in [
-        "Your email address will not be published. Required fields are marked *",
-        "Save my name, email, and website in this browser for the next time I comment.",
-        "Enregistrer mon nom, mon e-mail et mon site dans le navigateur pour mon prochain commentaire.",
-        "Guarda mi nombre, correo electrónico y web en este navegador para la próxima vez que comente.",
-        "This iframe contains the logic required to handle Ajax powered Gravity Forms.",
-    ] {
-        assert_eq!(
-            verdict(&builtin, form).as_deref(),
-            Some("rule:comments"),
-            "{form}"
-        );
-    }
+    assert_verdicts(
+        &builtin,
+        &[
+            "Your email address will not be published. Required fields are marked *",
+            "Save my name, email, and website in this browser for the next time I comment.",
+            "Enregistrer mon nom, mon e-mail et mon site dans le navigateur pour mon prochain commentaire.",
+            "Guarda mi nombre, correo electrónico y web en este navegador para la próxima vez que comente.",
+            "This iframe contains the logic required to handle Ajax powered Gravity Forms.",
+        ],
+        Some("rule:comments"),
+    );
     // A sentence that only talks about a name and an email stays.
     let sentence = "Save my name, the senator said, was all the email asked of its readers.";
     assert_eq!(verdict(&builtin, sentence), None);
@@ -390,18 +386,16 @@ fn comment_forms_in_their_stock_wording() {
 #[test]
 fn consent_under_forms() {
     let builtin = Cleaner::builtin();
-    for consent in [
-        "By submitting this form you agree to Example News using your data for the purposes of publishing your comment.",
-        "By clicking Sign up, you agree to our Terms of Use and acknowledge our Privacy Policy.",
-        "En soumettant ce formulaire, vous acceptez que vos données soient utilisées.",
-        "Al enviar este formulario, aceptas nuestra política de privacidad",
-    ] {
-        assert_eq!(
-            verdict(&builtin, consent).as_deref(),
-            Some("rule:cookie"),
-            "{consent}"
-        );
-    }
+    assert_verdicts(
+        &builtin,
+        &[
+            "By submitting this form you agree to Example News using your data for the purposes of publishing your comment.",
+            "By clicking Sign up, you agree to our Terms of Use and acknowledge our Privacy Policy.",
+            "En soumettant ce formulaire, vous acceptez que vos données soient utilisées.",
+            "Al enviar este formulario, aceptas nuestra política de privacidad",
+        ],
+        Some("rule:cookie"),
+    );
     // "By" and "you agree" in different sentences of a paragraph: prose.
     let prose =
         "By then the council had voted. If you agree with the plan, the mayor said, write to us.";
@@ -463,25 +457,25 @@ fn bylines() {
     // Nor is a short sentence on a date: "By Tuesday" names no one, and the
     // words of a name are capitalised or its particles (de, van, al...).
     let builtin = Cleaner::builtin();
-    for sentence in [
-        "By Tuesday the council had voted.",
-        "By Tuesday, the council had voted.",
-        "By March prices had doubled again.",
-    ] {
-        assert_eq!(verdict(&builtin, sentence), None, "{sentence}");
-    }
-    for byline in [
-        "By Jean de La Fontaine",
-        "By Jane Doe, Reuters",
-        "By Jane Doe | Updated 2 hours ago",
-        "Por Ana María López y Juan Pérez",
-    ] {
-        assert_eq!(
-            verdict(&builtin, byline).as_deref(),
-            Some("rule:byline"),
-            "{byline}"
-        );
-    }
+    assert_verdicts(
+        &builtin,
+        &[
+            "By Tuesday the council had voted.",
+            "By Tuesday, the council had voted.",
+            "By March prices had doubled again.",
+        ],
+        None,
+    );
+    assert_verdicts(
+        &builtin,
+        &[
+            "By Jean de La Fontaine",
+            "By Jane Doe, Reuters",
+            "By Jane Doe | Updated 2 hours ago",
+            "Por Ana María López y Juan Pérez",
+        ],
+        Some("rule:byline"),
+    );
 }
 
 #[test]
@@ -694,6 +688,14 @@ fn verdict(cleaner: &Cleaner, line: &str) -> Option<String> {
         None,
     );
     explained.find(line).and_then(|s| s.dropped.clone())
+}
+
+/// Asserts the [`verdict`] of each line: `expected` is the drop reason, or
+/// None for a line kept.
+fn assert_verdicts(cleaner: &Cleaner, lines: &[&str], expected: Option<&str>) {
+    for line in lines {
+        assert_eq!(verdict(cleaner, line).as_deref(), expected, "{line}");
+    }
 }
 
 /// A cleaner with this one rule file (and a short English stop-word list) only.
