@@ -474,7 +474,14 @@ impl Cleaner {
                 (sc, st) = self.scan_block::<false>(&line, detect_title.then_some(&mut hashes));
                 line
             };
-            if line.is_empty() {
+            // A line of zero-width characters alone is a blank line (pages put
+            // U+200B between paragraphs), not a block of its own between them.
+            if line.is_empty()
+                || (!sc.alnum
+                    && line
+                        .chars()
+                        .all(|c| c == ' ' || crate::fingerprint::is_invisible(c)))
+            {
                 continue;
             }
             lines.push(line);
@@ -1496,6 +1503,40 @@ mod tests {
                 .expect("thread")
         });
         assert_ne!(first as usize, elsewhere);
+    }
+
+    #[test]
+    fn lines_of_zero_width_characters_are_blank_lines() {
+        let paragraphs = [
+            "The harbour council voted on Tuesday to approve the redevelopment plan for the disused docks.",
+            "Work on the first phase is expected to begin next spring, the council said in a statement.",
+            "Residents who objected to the plan have six weeks to appeal against the decision.",
+        ];
+        let plain = paragraphs.join("\n");
+        // As WordPress editors leave them: U+200B alone (or with a BOM, a
+        // soft hyphen, spaces) on the lines between paragraphs.
+        let spaced = paragraphs.join("\n\u{200B}\n \u{FEFF}\u{00AD} \n");
+        let cleaner = Cleaner::builtin();
+        let input = |text| CleanInput {
+            text,
+            title: None,
+            source: None,
+            url: None,
+        };
+        let segments: Vec<String> = cleaner
+            .explain(&input(&spaced), None)
+            .segments
+            .into_iter()
+            .map(|s| s.text)
+            .collect();
+        assert_eq!(segments, paragraphs);
+        assert_eq!(
+            cleaner.clean(&input(&spaced)).paragraphs,
+            cleaner.clean(&input(&plain)).paragraphs
+        );
+        // A line of punctuation alone is still a block.
+        let dashed = paragraphs.join("\n—\n");
+        assert_eq!(cleaner.explain(&input(&dashed), None).segments.len(), 5);
     }
 
     fn gazette_page(body: &str) -> String {
