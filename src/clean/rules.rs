@@ -519,15 +519,12 @@ impl CompiledRules {
                         spec.pattern
                     ),
                     Some(literal) => Some(memchr::memmem::Finder::new(literal.as_bytes()).into_owned()),
-                    None => {
-                        inline_set_index.push(Some(inline_patterns.len()));
-                        inline_patterns.push(pattern);
-                        None
-                    }
+                    None => None,
                 };
-                if requires.is_some() {
-                    inline_set_index.push(None);
-                }
+                inline_set_index.push(requires.is_none().then(|| {
+                    inline_patterns.push(pattern);
+                    inline_patterns.len() - 1
+                }));
                 inline.push(InlineRule {
                     family: family_index(&spec.family, &mut families),
                     regex,
