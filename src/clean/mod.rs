@@ -78,8 +78,10 @@ const AFTER_LIST_HEADER_FACTOR: f32 = 0.6;
 const TEASER_CAPS_STOP: u8 = 2;
 /// A run of menu items or link titles: a block at least this long (chars)...
 const MENU_MIN_CHARS: usize = 300;
-/// ... in which at least this share (%) of the words outside the page
-/// language's stop list start with a capital (and are in no stop list). Prose,
+/// ... in which at least this share (%) of the words in no stop list start
+/// with a capital. (Until stop 18 the share was of the words outside the
+/// page language's list only: on a page where no list fits, a menu's "de",
+/// "e", "à" counted against it.) Prose,
 /// German included, stays well below; a navigation bar flattened into a page's
 /// one line does not, however many stop words its items hold ("Acesso à
 /// Informação Fale com a Ouvidoria Portal do Servidor"). Such a bar with few
@@ -371,6 +373,7 @@ impl Cleaner {
         let second_lanes = n_langs > 8;
         let mut words = 0u32;
         let mut unlisted_caps = 0u32;
+        let mut listed = 0u32;
         let sc = scan(text, |w| {
             let found = stop.mask_hashed(w.text.len(), w.hash);
             st.triggers |= found;
@@ -388,6 +391,7 @@ impl Cleaner {
             words += 1;
             if MENU {
                 unlisted_caps += u32::from(w.upper & (mask == 0));
+                listed += u32::from(mask != 0);
             }
             // Branch-free counting: whether a word is a stop word is a coin toss
             // in prose, which a branch predictor cannot learn. (Words 2 to 12 are
@@ -418,6 +422,7 @@ impl Cleaner {
         });
         st.words = u16::try_from(words).unwrap_or(u16::MAX);
         st.unlisted_caps = u16::try_from(unlisted_caps).unwrap_or(u16::MAX);
+        st.listed = u16::try_from(listed).unwrap_or(u16::MAX);
         st.triggers |= self.rules.separator_triggers(sc.separators);
         flush(&mut packed, &mut st.stop);
         (sc, st)
@@ -803,7 +808,7 @@ impl Cleaner {
         // Stop words of the page language (none when no list fits): the
         // density below, and the words outside them for the menu test.
         let stop = stop_lang.and_then(|l| st.stop.get(l)).copied().unwrap_or(0);
-        let unlisted = u32::from(st.words.saturating_sub(stop));
+        let unlisted = u32::from(st.words.saturating_sub(st.listed));
         if chars >= MENU_MIN_CHARS
             && unlisted > 0
             && u32::from(st.unlisted_caps) * 100 >= unlisted * MENU_CAPS_SHARE
@@ -873,6 +878,8 @@ struct WordStats {
     /// Words in no stop-word list that start with a capital letter (counted
     /// on the sentences of a split line only, 0 elsewhere).
     unlisted_caps: u16,
+    /// Words in some stop-word list (counted with `unlisted_caps` only).
+    listed: u16,
     /// Capitalised stop words among the first words, after the first one.
     caps_stop_lead: u8,
     /// Trigger bits of the rules whose trigger words (or list separators) the
@@ -1437,6 +1444,14 @@ mod tests {
             Cidadão Perguntas e Respostas Mapa do Site";
         assert!(menu.chars().count() >= MENU_MIN_CHARS);
         assert_eq!(class(menu, "pt"), Class::Bad);
+        // Also on a page where no list fits (menus and tag clouds leave too
+        // few stop words for any language): its stop words, of whatever list,
+        // are not counted as words without a capital.
+        // (A flattened menu ends with a full stop when the sentence split cut
+        // it there, and then passes for a sentence.)
+        let cut = format!("{menu}.");
+        assert_eq!(class(&cut, "none"), Class::Bad);
+        assert_eq!(class(&cut, "es"), Class::Bad);
         // The same words in lower case hold as many stop words: the capitals
         // alone make it a menu.
         assert_ne!(class(&menu.to_lowercase(), "pt"), Class::Bad);
