@@ -96,7 +96,7 @@ const MENU_CAPS_SHARE: u32 = 85;
 /// stop words say. News prose runs about 20 words a sentence. On the dev pages
 /// flattened, F1 0.832 → 0.855; 60 gave 0.850, 100 0.846, 150 0.844, 250
 /// 0.840. What it costs: a list written without full stops (a deals page's
-/// products, a programme) is lost with it (three dev pages lose recall).
+/// products, a programme) is lost with it (five dev pages lose some recall).
 const MAX_SENTENCE_WORDS: u16 = 80;
 /// At most this many teaser-fragment candidates are checked per page (each costs a scan).
 const MAX_FRAGMENT_CHECKS: usize = 32;
@@ -817,8 +817,8 @@ impl Cleaner {
         if chars < SHORT_CHARS {
             return Class::Short;
         }
-        // Stop words of the page language (none when no list fits): the
-        // density below, and the words outside them for the menu test.
+        // Stop words of the page language (none when no list fits), for the
+        // density below; the menu test counts the words in no list at all.
         let stop = stop_lang.and_then(|l| st.stop.get(l)).copied().unwrap_or(0);
         let unlisted = u32::from(st.words.saturating_sub(st.listed));
         if chars >= MENU_MIN_CHARS

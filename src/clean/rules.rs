@@ -109,8 +109,17 @@ pub struct InlineRule {
     pub family: usize,
     pub regex: Regex,
     sites: Vec<String>,
-    /// For a rule kept out of the inline set: the literal its matches contain.
-    requires: Option<memchr::memmem::Finder<'static>>,
+    /// How a sentence is found worth the rule's own search.
+    gate: InlineGate,
+}
+
+/// What tells the sentences an inline rule may match.
+#[derive(Debug, Clone)]
+enum InlineGate {
+    /// A hit of the pattern with this index in the inline set.
+    InSet(usize),
+    /// The literal every match contains (the rule stays out of the set).
+    Requires(Box<memchr::memmem::Finder<'static>>),
 }
 
 /// The words the cleaner looks up: stop words, with the languages (ISO 639-1
@@ -250,8 +259,6 @@ pub struct CompiledRules {
     /// such as the video rule's bounded run of up to 200 characters multiplied
     /// the set's states and made its pass 2.6 times as slow.
     inline_set: RegexSet,
-    /// For each inline rule, its index in `inline_set` (None for a rule run alone).
-    inline_set_index: Vec<Option<usize>>,
     pub stopwords: StopWords,
     /// Families whose blocks usually separate the article from what follows
     /// (related lists, comments, dates).
@@ -421,7 +428,6 @@ impl CompiledRules {
         let mut block_meta = Vec::new();
         let mut inline = Vec::new();
         let mut inline_patterns = Vec::new();
-        let mut inline_set_index = Vec::new();
         let mut stop_lists: BTreeMap<String, String> = BTreeMap::new();
         let mut trigger_words: Vec<(String, u32)> = Vec::new();
         let mut separator_triggers: Vec<(usize, u32)> = Vec::new();
@@ -513,23 +519,24 @@ impl CompiledRules {
                     .size_limit(50 << 20)
                     .build()
                     .with_context(|| format!("{name}: bad inline pattern {:?}", spec.pattern))?;
-                let requires = match spec.requires {
+                let gate = match spec.requires {
                     Some(literal) if literal.is_empty() => bail!(
                         "{name}: inline rule {:?} requires an empty literal; give the text every match contains",
                         spec.pattern
                     ),
-                    Some(literal) => Some(memchr::memmem::Finder::new(literal.as_bytes()).into_owned()),
-                    None => None,
+                    Some(literal) => InlineGate::Requires(Box::new(
+                        memchr::memmem::Finder::new(literal.as_bytes()).into_owned(),
+                    )),
+                    None => {
+                        inline_patterns.push(pattern);
+                        InlineGate::InSet(inline_patterns.len() - 1)
+                    }
                 };
-                inline_set_index.push(requires.is_none().then(|| {
-                    inline_patterns.push(pattern);
-                    inline_patterns.len() - 1
-                }));
                 inline.push(InlineRule {
                     family: family_index(&spec.family, &mut families),
                     regex,
                     sites: spec.sites.iter().map(|s| s.to_lowercase()).collect(),
-                    requires,
+                    gate,
                 });
             }
             for (lang, list) in file.stopwords {
@@ -628,7 +635,6 @@ impl CompiledRules {
             max_block_chars,
             inline,
             inline_set,
-            inline_set_index,
             stopwords,
         })
     }
@@ -724,13 +730,10 @@ impl CompiledRules {
             .then(|| self.inline_set.matches(text));
         self.inline
             .iter()
-            .zip(&self.inline_set_index)
-            .filter(move |(rule, in_set)| match (in_set, &rule.requires) {
-                (Some(k), _) => hits.as_ref().is_some_and(|h| h.matched(*k)),
-                (None, Some(literal)) => literal.find(text.as_bytes()).is_some(),
-                (None, None) => false,
+            .filter(move |rule| match &rule.gate {
+                InlineGate::InSet(k) => hits.as_ref().is_some_and(|h| h.matched(*k)),
+                InlineGate::Requires(literal) => literal.find(text.as_bytes()).is_some(),
             })
-            .map(|(rule, _)| rule)
             .filter(move |r| site_allows(&r.sites, site))
     }
 
@@ -933,7 +936,15 @@ pattern = 'Download the app'
             .to_string(),
         )))
         .expect("rules");
-        assert_eq!(r.inline_set_index, [Some(0), None, Some(1)]);
+        let in_set: Vec<Option<usize>> = r
+            .inline
+            .iter()
+            .map(|rule| match rule.gate {
+                InlineGate::InSet(k) => Some(k),
+                InlineGate::Requires(_) => None,
+            })
+            .collect();
+        assert_eq!(in_set, [Some(0), None, Some(1)]);
         let families = |text: &str| -> Vec<String> {
             r.inline_rules_matching(text, None)
                 .map(|rule| r.family_name(rule.family).to_string())
