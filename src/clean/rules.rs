@@ -371,6 +371,24 @@ fn mark_last_bytes(hir: &Hir, table: &mut [bool; 256]) -> bool {
     }
 }
 
+/// Every match of the parsed pattern `hir` holds `literal` (a sufficient
+/// test, not a complete one: the literal must sit whole in one literal run of
+/// the pattern, in a part every match goes through). Checks an inline rule's
+/// `requires`, which would otherwise silently lose the matches without it.
+fn always_contains(hir: &Hir, literal: &[u8]) -> bool {
+    use regex_syntax::hir::HirKind;
+    match hir.kind() {
+        HirKind::Literal(run) => run.0.windows(literal.len()).any(|w| w == literal),
+        HirKind::Repetition(rep) => rep.min >= 1 && always_contains(&rep.sub, literal),
+        HirKind::Capture(capture) => always_contains(&capture.sub, literal),
+        HirKind::Concat(parts) => parts.iter().any(|p| always_contains(p, literal)),
+        HirKind::Alternation(alternatives) => {
+            alternatives.iter().all(|a| always_contains(a, literal))
+        }
+        HirKind::Empty | HirKind::Look(_) | HirKind::Class(_) => false,
+    }
+}
+
 /// Every match of the parsed pattern `hir` ends at the end of the block
 /// (`...$`, `(a|b)$`; not `a|b$`).
 fn is_end_anchored(hir: &Hir) -> bool {
@@ -524,9 +542,22 @@ impl CompiledRules {
                         "{name}: inline rule {:?} requires an empty literal; give the text every match contains",
                         spec.pattern
                     ),
-                    Some(literal) => InlineGate::Requires(Box::new(
-                        memchr::memmem::Finder::new(literal.as_bytes()).into_owned(),
-                    )),
+                    Some(literal) => {
+                        let hir = regex_syntax::parse(&pattern).with_context(|| {
+                            format!("{name}: bad inline pattern {:?}", spec.pattern)
+                        })?;
+                        if !always_contains(&hir, literal.as_bytes()) {
+                            bail!(
+                                "{name}: inline rule {:?} requires {literal:?}, but its pattern can \
+                                 match without it, and those matches would be lost; give a literal \
+                                 that every match holds (case-sensitive), or drop `requires`",
+                                spec.pattern
+                            );
+                        }
+                        InlineGate::Requires(Box::new(
+                            memchr::memmem::Finder::new(literal.as_bytes()).into_owned(),
+                        ))
+                    }
                     None => {
                         inline_patterns.push(pattern);
                         InlineGate::InSet(inline_patterns.len() - 1)
@@ -984,6 +1015,40 @@ pattern = 'Download the app'
         assert!(block.unwrap_err().contains("only inline rules take it"));
         let empty = compile("[[inline]]\nfamily = \"x\"\npattern = 'a:b'\nrequires = \"\"\n");
         assert!(empty.unwrap_err().contains("empty literal"));
+    }
+
+    #[test]
+    fn requires_must_be_held_by_every_match() {
+        let compile = |pattern: &str, literal: &str| {
+            let toml = format!(
+                "[[inline]]\nfamily = \"x\"\npattern = '{pattern}'\nrequires = \"{literal}\"\n"
+            );
+            CompiledRules::from_sources(std::iter::once(("t.toml".to_string(), toml)))
+                .map(|_| ())
+                .map_err(|e| format!("{e:#}"))
+        };
+        // Held by every match: in a literal run, in a repeated part that runs
+        // at least once, in every alternative, inside a capture group.
+        for (pattern, literal) in [
+            (r"\d{1,2}:\d{2}", ":"),
+            (r"Photo(?: credit)?: \w+", "Photo"),
+            (r"(?:(?:a:)+|b:c)", ":"),
+            (r"(?P<cut>Read more:)\s", "more:"),
+        ] {
+            assert_eq!(compile(pattern, literal), Ok(()), "{pattern:?} {literal:?}");
+        }
+        // Some match lacks it: an alternative, an optional part, a class, a
+        // case-insensitive pattern (the literal is looked for byte for byte).
+        for (pattern, literal) in [
+            (r"a:|b", ":"),
+            (r"x(?::)?y", ":"),
+            (r"\d[:.]\d", ":"),
+            (r"(?i)read more", "read"),
+            (r"\d:\d", "2:3"),
+        ] {
+            let err = compile(pattern, literal).expect_err(pattern);
+            assert!(err.contains("can match without it"), "{err}");
+        }
     }
 
     #[test]
