@@ -169,7 +169,15 @@ fn dispatch(command: Command) -> Result<ExitCode> {
                 };
             }
             telemetry::init(settings.log.format, &settings.log.level);
-            runtime()?.block_on(run_worker(settings, passthrough))?;
+            // The worker runs as a task of the runtime, not on the thread that
+            // blocks on it: the task it spawns per article then starts on the
+            // same runtime thread (tokio's LIFO slot) instead of waking another
+            // one. Worker CPU per article fell about 7% (bench, BENCHMARKS.md).
+            runtime()?.block_on(async move {
+                tokio::spawn(run_worker(settings, passthrough))
+                    .await
+                    .context("the worker task panicked")?
+            })?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Clean { json, rules, files } => clean_files(json, rules, files),
