@@ -170,10 +170,11 @@ fn dispatch(command: Command) -> Result<ExitCode> {
             }
             telemetry::init(settings.log.format, &settings.log.level);
             // The worker runs as a task of the runtime, not on the thread that
-            // blocks on it: the task it spawns per article then starts on the
-            // same runtime thread (tokio's LIFO slot) instead of waking another
-            // one. Worker CPU per article fell about 7% (bench, BENCHMARKS.md).
-            runtime()?.block_on(async move {
+            // blocks on it: the task it spawns per article then goes to that
+            // runtime thread's own queue instead of the shared one, which woke
+            // another thread for each. Worker CPU per article fell about 7%
+            // (bench, BENCHMARKS.md, stop 19).
+            worker::runtime()?.block_on(async move {
                 tokio::spawn(run_worker(settings, passthrough))
                     .await
                     .context("the worker task panicked")?
@@ -192,7 +193,7 @@ fn dispatch(command: Command) -> Result<ExitCode> {
                 settings.nats.url = url;
             }
             telemetry::init(LogFormat::Text, "warn");
-            runtime()?.block_on(feed_paths(settings, subject, paths))
+            worker::runtime()?.block_on(feed_paths(settings, subject, paths))
         }
         Command::Bench {
             articles,
@@ -216,7 +217,7 @@ fn dispatch(command: Command) -> Result<ExitCode> {
                 only,
             };
             let mut report = Vec::new();
-            let rt = runtime()?;
+            let rt = worker::runtime()?;
             if soak {
                 rt.block_on(article_ingest::bench::soak(&options, &mut report))?;
             } else {
@@ -261,17 +262,10 @@ fn dispatch(command: Command) -> Result<ExitCode> {
         }
         Command::Demo => {
             telemetry::init(LogFormat::Text, "warn");
-            runtime()?.block_on(demo::run(&mut std::io::stdout()))?;
+            worker::runtime()?.block_on(demo::run(&mut std::io::stdout()))?;
             Ok(ExitCode::SUCCESS)
         }
     }
-}
-
-fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
 }
 
 async fn run_worker(settings: Settings, passthrough: bool) -> Result<()> {

@@ -192,6 +192,25 @@ pub async fn run_with(
     Ok(())
 }
 
+/// The multi-threaded runtime the command runs on.
+///
+/// Built with `--cfg tokio_unstable` (`.cargo/config.toml`), it has tokio's
+/// LIFO slot switched off. With the slot, the NATS connection's task, woken
+/// by an article task's publish, ran straight after that task and wrote that
+/// one command: 1.7 `writev` calls an article. Without it the connection task
+/// waits its turn in the queue and writes the commands of several articles
+/// at once: 0.76 an article, and less CPU for the worker and the server alike
+/// (BENCHMARKS.md, stop 20). Without the flag the runtime keeps the slot.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    #[cfg(tokio_unstable)]
+    builder.disable_lifo_slot();
+    builder
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
 /// What start-up produces.
 struct Started {
     client: async_nats::Client,
@@ -420,4 +439,22 @@ fn worker_id() -> String {
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "worker".into());
     format!("{host}-{}", std::process::id())
+}
+
+#[cfg(test)]
+mod tests {
+    /// `runtime` switches tokio's LIFO slot off only in a build with
+    /// `--cfg tokio_unstable`, which `.cargo/config.toml` gives. A `RUSTFLAGS`
+    /// variable in the environment replaces that file's flags, and the worker
+    /// would then run measurably slower without any other sign.
+    #[test]
+    fn built_with_tokio_unstable() {
+        // black_box: the value is known at compile time, and the question is
+        // which value this build got.
+        assert!(
+            std::hint::black_box(cfg!(tokio_unstable)),
+            "built without --cfg tokio_unstable: a RUSTFLAGS variable replaces the \
+             flags of .cargo/config.toml; add --cfg tokio_unstable to it"
+        );
+    }
 }
