@@ -1325,16 +1325,35 @@ fn neighbours(blocks: &[Block<'_>]) -> (Vec<Option<Class>>, Vec<Option<Class>>) 
 
 /// jusText's context step: near-good blocks next to content are content; short
 /// blocks between content (subheadings, one-line paragraphs) are content; the
-/// rest is dropped.
+/// rest is dropped. One step is ours: a bad block that ends like a sentence,
+/// between two good ones, is content too. Prose thick with names and figures
+/// (a match's scores, an event's dates and venues) has too few stop words to
+/// pass on its words, and its neighbours say what it is.
 fn resolve_context(blocks: &mut [Block<'_>]) {
     let good = |c: Option<Class>| matches!(c, Some(Class::Good) | Some(Class::NearGood));
-    // Bad first, so near-good and short decisions see it.
+    let (mut prev, mut next) = neighbours(blocks);
+    let mut sandwiched = false;
+    for (i, b) in blocks.iter_mut().enumerate() {
+        if b.dropped.is_none()
+            && b.class == Class::Bad
+            && prev[i] == Some(Class::Good)
+            && next[i] == Some(Class::Good)
+            && ends_with_terminal(&b.text)
+        {
+            b.class = Class::NearGood;
+            sandwiched = true;
+        }
+    }
+    // The rest is dropped first, so near-good and short decisions see it. (A
+    // dropped bad block looks to its neighbours as it did undropped.)
     for b in blocks.iter_mut() {
         if b.dropped.is_none() && b.class == Class::Bad {
             b.dropped = Some(Dropped::Context);
         }
     }
-    let (prev, next) = neighbours(blocks);
+    if sandwiched {
+        (prev, next) = neighbours(blocks);
+    }
     for (i, b) in blocks.iter_mut().enumerate() {
         let drop = b.dropped.is_none()
             && match b.class {
@@ -1475,6 +1494,47 @@ mod tests {
             der Menschen, die in der Nähe der Docks leben, hatten darum gebeten.";
         assert!(german.chars().count() >= MENU_MIN_CHARS);
         assert_eq!(class(german, "de"), Class::Good);
+    }
+
+    #[test]
+    fn a_sentence_thin_in_stop_words_between_good_paragraphs_is_kept() {
+        let cleaner = Cleaner::builtin();
+        let good_before = "The draw in the first round of the cup was made on Monday, and the two \
+            teams that had met in the final last year were drawn against each other again, \
+            which the coaches said was bad luck for both of them.";
+        let good_after = "After the matches the captain said that the team had played well on a \
+            slow court and that he was looking forward to the next round, which will be played \
+            at home in front of their own fans in the spring.";
+        // Few stop words (3 of 21): bad on its words alone.
+        let results = "Tsonga beat Uchiyama 6-2, 6-1, Nishioka beat Monfils 7-5, 6-2 and \
+            Mannarino beat Sugita 6-3, 6-4 in Madrid on Tuesday.";
+        let verdict = |text: &str, needle: &str| {
+            let input = CleanInput {
+                text,
+                title: Some("Cup results"),
+                ..Default::default()
+            };
+            let explained = cleaner.explain(&input, None);
+            let segment = explained.find(needle).cloned();
+            segment.unwrap_or_else(|| panic!("no segment holds {needle:?}"))
+        };
+        let page = format!("{good_before}\n{results}\n{good_after}");
+        let kept = verdict(&page, "Tsonga beat");
+        assert_eq!(kept.dropped, None, "{kept:?}");
+        // Its words alone make it bad: after the last good paragraph it goes,
+        let page = format!("{good_before}\n{good_after}\n{results}");
+        let last = verdict(&page, "Tsonga beat");
+        assert_eq!(last.class, "bad");
+        assert!(last.dropped.is_some(), "{last:?}");
+        // and between two good ones when it does not end like a sentence.
+        let cut = results.trim_end_matches('.');
+        let page = format!("{good_before}\n{cut}\n{good_after}");
+        let unfinished = verdict(&page, "Tsonga beat");
+        assert_eq!(
+            unfinished.dropped.as_deref(),
+            Some("context"),
+            "{unfinished:?}"
+        );
     }
 
     #[test]
