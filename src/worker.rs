@@ -199,8 +199,9 @@ pub async fn run_with(
 /// by an article task's publish, ran straight after that task and wrote that
 /// one command: 1.7 `writev` calls an article. Without it the connection task
 /// waits its turn in the queue and writes the commands of several articles
-/// at once: 0.76 an article, and less CPU for the worker and the server alike
-/// (BENCHMARKS.md, stop 20). Without the flag the runtime keeps the slot.
+/// at once: 0.76 an article. In the benchmark the two-worker and duplicates
+/// cases ran faster, the one-worker case the same within noise (BENCHMARKS.md,
+/// stop 20). Without the flag the runtime keeps the slot.
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     #[cfg(tokio_unstable)]
@@ -446,7 +447,7 @@ mod tests {
     /// `runtime` switches tokio's LIFO slot off only in a build with
     /// `--cfg tokio_unstable`, which `.cargo/config.toml` gives. A `RUSTFLAGS`
     /// variable in the environment replaces that file's flags, and the worker
-    /// would then run measurably slower without any other sign.
+    /// would then make twice the `writev` calls without any other sign.
     #[test]
     fn built_with_tokio_unstable() {
         // black_box: the value is known at compile time, and the question is
